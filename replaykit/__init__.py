@@ -1,0 +1,1 @@
+"""replaykit: turn rrweb session recordings into timelines, signals and Polars frames."""

@@ -1,0 +1,1 @@
+"""From decoded events to human actions, labels and timelines."""

@@ -1,0 +1,1 @@
+"""The rrweb recording format: typed events, streaming decode, and the DOM tracker."""
