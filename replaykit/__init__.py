@@ -1,1 +1,104 @@
-"""replaykit: turn rrweb session recordings into timelines, signals and Polars frames."""
+"""replaykit: turn rrweb session recordings into timelines, signals and Polars frames.
+
+    import replaykit
+
+    async for replay in replaykit.analyze("recordings/"):
+        print(replay.markdown())
+
+Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
+"""
+
+from ._api import AnalyzedReplay, ReplayFailure, analyze, analyze_recording, iter_actions
+from ._errors import (
+    RecordingError,
+    RecordingFormatError,
+    RecordingNotFoundError,
+    RecordingTooLargeError,
+    ReplaykitError,
+    UsageError,
+)
+from .analysis._actions import (
+    ACTION_KINDS,
+    Action,
+    ClickDetails,
+    ConsoleErrorDetails,
+    Coverage,
+    InputDetails,
+    NavigationDetails,
+    PageLoadDetails,
+    ScrollDetails,
+    SelectDetails,
+    SelectionDetails,
+    ToggleDetails,
+    ViewportDetails,
+)
+from .analysis._analyzer import ReplayAnalyzer, analyze_events
+from .analysis._labels import (
+    css_selector,
+    default_label,
+    lift_target,
+    normalize_url,
+    selector_label,
+)
+from .analysis._options import AnalyzerOptions
+from .analysis._timeline import describe_action, markdown_timeline
+from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
+from .rrweb._dom import DomTracker
+from .rrweb._model import EventChunk
+from .sources._local import LocalSource, Recording
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTION_KINDS",
+    "Action",
+    "AnalyzedReplay",
+    "AnalyzerOptions",
+    "ClickDetails",
+    "ConsoleErrorDetails",
+    "Coverage",
+    "DomTracker",
+    "EventChunk",
+    "InputDetails",
+    "LocalSource",
+    "NavigationDetails",
+    "PageLoadDetails",
+    "Recording",
+    "RecordingError",
+    "RecordingFormatError",
+    "RecordingNotFoundError",
+    "RecordingTooLargeError",
+    "ReplayAnalyzer",
+    "ReplayFailure",
+    "ReplaykitError",
+    "ScrollDetails",
+    "SelectDetails",
+    "SelectionDetails",
+    "ToggleDetails",
+    "UsageError",
+    "ViewportDetails",
+    "analyze",
+    "analyze_events",
+    "analyze_recording",
+    "css_selector",
+    "decode_events",
+    "default_label",
+    "describe_action",
+    "iter_actions",
+    "iter_event_chunks",
+    "lift_target",
+    "markdown_timeline",
+    "normalize_url",
+    "selector_label",
+    "sniff_format",
+]
+
+# Public names report the public module, so reprs and docs say `replaykit.Action`.
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and not isinstance(_obj, tuple):
+        try:
+            _obj.__module__ = "replaykit"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

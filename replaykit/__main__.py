@@ -1,0 +1,5 @@
+"""`python -m replaykit` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,199 @@
+"""The async surface: analyze recordings as async iterators.
+
+Async lives at the boundaries only: a recording's chunks are read and decoded in a worker
+thread (one hop per chunk, never per event) and analyzed with a plain loop in between.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import aclosing
+from typing import Literal
+
+import anyio
+import msgspec
+
+from ._errors import RecordingFormatError, ReplaykitError
+from .analysis._actions import Action, Coverage
+from .analysis._analyzer import ReplayAnalyzer
+from .analysis._options import AnalyzerOptions
+from .analysis._timeline import markdown_timeline
+from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
+from .rrweb._model import EventChunk
+from .sources._local import LocalSource, Recording
+
+__all__ = [
+    "AnalyzedReplay",
+    "ReplayFailure",
+    "analyze",
+    "analyze_recording",
+    "iter_actions",
+]
+
+PathArg = str | os.PathLike[str]
+
+
+class ReplayFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a replay could not be analyzed: the error's class name, message and exit code.
+
+    ``skipped`` is true for a file a directory scan found that is not a recording at all.
+    """
+
+    error: str
+    message: str
+    exit_code: int
+    skipped: bool = False
+
+
+class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
+    """One replay's analysis: its actions in time order and what was seen/skipped.
+
+    ``failure`` is set (and ``actions`` empty) when the replay could not be read and the
+    caller asked for failures to be recorded rather than raised.
+    """
+
+    replay_id: str
+    source: str
+    actions: list[Action]
+    coverage: Coverage
+    start_timestamp: int | None = None
+    end_timestamp: int | None = None
+    failure: ReplayFailure | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        """Milliseconds from the first to the last event (0 when empty)."""
+        if self.start_timestamp is None or self.end_timestamp is None:
+            return 0
+        return self.end_timestamp - self.start_timestamp
+
+    def markdown(self) -> str:
+        """The markdown timeline of this replay, with a one-line header."""
+        return markdown_timeline(self.actions, title=f"Replay {self.replay_id}")
+
+
+def _as_recording(item: Recording | PathArg) -> Recording:
+    if isinstance(item, Recording):
+        return item
+    path = os.fspath(item)
+    recordings = list(LocalSource(path).recordings())
+    if len(recordings) != 1:
+        raise ReplaykitError(f"{path} names {len(recordings)} recordings; pass one file")
+    return recordings[0]
+
+
+def _chunks(recording: Recording, format: str, max_input_bytes: int) -> Iterator[EventChunk]:
+    return iter_event_chunks(
+        recording.path,
+        format=format,
+        max_input_bytes=max_input_bytes,
+        replay_id=recording.replay_id,
+    )
+
+
+async def _analyze_stream(
+    recording: Recording,
+    analyzer: ReplayAnalyzer,
+    format: str,
+    max_input_bytes: int,
+) -> AsyncIterator[list[Action]]:
+    chunks = _chunks(recording, format, max_input_bytes)
+    sentinel = None
+    try:
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, chunks, sentinel)
+            if chunk is None:
+                break
+            batch = analyzer.feed(chunk)
+            if batch:
+                yield batch
+            await anyio.lowlevel.checkpoint()
+        tail = analyzer.finish()
+        if tail:
+            yield tail
+    finally:
+        chunks.close()
+
+
+async def iter_actions(
+    recording: Recording | PathArg,
+    *,
+    options: AnalyzerOptions | None = None,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> AsyncIterator[Action]:
+    """Stream the actions of one recording as they are found.
+
+    ``async for action in iter_actions("session.json"): ...``. Raises a
+    :class:`~replaykit.RecordingError` subclass when the file cannot be read.
+    """
+    rec = _as_recording(recording)
+    analyzer = ReplayAnalyzer(rec.replay_id, options)
+    async with aclosing(_analyze_stream(rec, analyzer, format, max_input_bytes)) as batches:
+        async for batch in batches:
+            for action in batch:
+                yield action
+
+
+async def analyze_recording(
+    recording: Recording | PathArg,
+    *,
+    options: AnalyzerOptions | None = None,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> AnalyzedReplay:
+    """Analyze one recording completely and return its :class:`AnalyzedReplay`."""
+    rec = _as_recording(recording)
+    analyzer = ReplayAnalyzer(rec.replay_id, options)
+    actions: list[Action] = []
+    async with aclosing(_analyze_stream(rec, analyzer, format, max_input_bytes)) as batches:
+        async for batch in batches:
+            actions.extend(batch)
+    return AnalyzedReplay(
+        replay_id=rec.replay_id,
+        source=rec.path,
+        actions=actions,
+        coverage=analyzer.coverage,
+        start_timestamp=analyzer.start_timestamp,
+        end_timestamp=analyzer.end_timestamp,
+    )
+
+
+async def analyze(
+    paths: PathArg | Sequence[PathArg] | LocalSource,
+    *,
+    options: AnalyzerOptions | None = None,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    on_error: Literal["raise", "record"] = "raise",
+) -> AsyncIterator[AnalyzedReplay]:
+    """Analyze every recording under ``paths``, one :class:`AnalyzedReplay` at a time.
+
+    With ``on_error="record"`` a recording that cannot be read yields an
+    ``AnalyzedReplay`` whose ``failure`` says why, and the others are still analyzed; with
+    ``"raise"`` (the default) the first error propagates. A missing path always raises
+    :class:`~replaykit.RecordingNotFoundError` (there is no replay to attach it to).
+    """
+    source = paths if isinstance(paths, LocalSource) else LocalSource(paths)  # type: ignore[arg-type]
+    async for rec in source:
+        try:
+            result = await analyze_recording(
+                rec, options=options, format=format, max_input_bytes=max_input_bytes
+            )
+        except ReplaykitError as exc:
+            if on_error == "raise":
+                raise
+            result = AnalyzedReplay(
+                replay_id=rec.replay_id,
+                source=rec.path,
+                actions=[],
+                coverage=Coverage(),
+                failure=ReplayFailure(
+                    error=type(exc).__name__,
+                    message=str(exc),
+                    exit_code=exc.exit_code,
+                    skipped=not rec.explicit and isinstance(exc, RecordingFormatError),
+                ),
+            )
+        yield result

@@ -1,0 +1,242 @@
+"""Actions: what a person did, one frozen Struct per action, and the per-replay coverage.
+
+An :class:`Action` has the fields every kind shares (replay id, kind, times, target) and a
+kind-specific ``details`` Struct. ``details`` is a tagged union on ``kind`` so it encodes to
+JSON with its kind and decodes back to the right type.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import msgspec
+
+__all__ = [
+    "ACTION_KINDS",
+    "Action",
+    "ActionDetails",
+    "ActionKind",
+    "ClickDetails",
+    "ConsoleErrorDetails",
+    "Coverage",
+    "InputDetails",
+    "NavigationDetails",
+    "PageLoadDetails",
+    "ScrollDetails",
+    "SelectDetails",
+    "SelectionDetails",
+    "ToggleDetails",
+    "ViewportDetails",
+]
+
+ActionKind: TypeAlias = Literal[
+    "click",
+    "input",
+    "select",
+    "toggle",
+    "scroll",
+    "navigation",
+    "page_load",
+    "viewport",
+    "selection",
+    "console_error",
+]
+
+ACTION_KINDS: tuple[ActionKind, ...] = (
+    "click",
+    "input",
+    "select",
+    "toggle",
+    "scroll",
+    "navigation",
+    "page_load",
+    "viewport",
+    "selection",
+    "console_error",
+)
+
+
+class _Details(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit_defaults=True):
+    pass
+
+
+class ClickDetails(_Details, tag="click"):
+    """A click, double click, context menu or tap.
+
+    ``button`` says which: ``click`` (rrweb Click), ``dblclick`` (a DblClick with no Click
+    before it on the same node; otherwise the earlier click gets ``double=True``),
+    ``contextmenu``, ``tap`` (TouchEnd; the Click a browser synthesises after it is merged).
+    ``raw_node_id`` is the node the browser reported before lifting to the interactive
+    ancestor that ``Action.node_id`` names. ``x``/``y`` are viewport pixels when recorded.
+    """
+
+    button: Literal["click", "dblclick", "contextmenu", "tap"] = "click"
+    double: bool = False
+    x: float | None = None
+    y: float | None = None
+    raw_node_id: int | None = None
+    tag: str | None = None
+    href: str | None = None
+
+
+class InputDetails(_Details, tag="input"):
+    """One edit burst in one text field (events on the field less than 1 s apart).
+
+    ``value`` is the final text only when the field is neither masked nor sensitive;
+    ``length`` is always given. ``masked`` means the recording holds ``*`` in its place.
+    ``chars_added``/``chars_removed`` sum the per-event length changes of the burst.
+    """
+
+    field_type: str = "text"
+    length: int = 0
+    value: str | None = None
+    masked: bool = False
+    sensitive: bool = False
+    chars_added: int = 0
+    chars_removed: int = 0
+    events: int = 1
+    t_end_ms: int = 0
+
+
+class SelectDetails(_Details, tag="select"):
+    """A ``<select>`` changed; ``option`` is the chosen option's visible text when known."""
+
+    value: str | None = None
+    option: str | None = None
+    masked: bool = False
+
+
+class ToggleDetails(_Details, tag="toggle"):
+    """A checkbox or radio button changed state."""
+
+    field_type: str = "checkbox"
+    checked: bool = False
+
+
+class ScrollDetails(_Details, tag="scroll"):
+    """One scroll burst on one target (events less than 1 s apart).
+
+    ``target`` is ``window`` for the document, ``element`` otherwise. ``y``/``x`` are the
+    final position, ``dy``/``dx`` the change over the burst. ``programmatic`` marks a
+    scroll the page made itself right after a navigation (scroll-to-top, restore).
+    """
+
+    target: Literal["window", "element"] = "window"
+    x: float = 0
+    y: float = 0
+    dx: float = 0
+    dy: float = 0
+    events: int = 1
+    t_end_ms: int = 0
+    programmatic: bool = False
+
+
+class NavigationDetails(_Details, tag="navigation"):
+    """The page URL changed.
+
+    ``how``: ``load`` (new document), ``reload`` (new document, same URL), ``push`` /
+    ``replace`` (SPA history change), ``pop`` (SPA back/forward), ``late`` (a checkout
+    snapshot showed a URL no event announced), ``custom`` (a vendor navigation event).
+    ``document`` counts documents from 1.
+    """
+
+    how: str = "load"
+    from_url: str | None = None
+    document: int = 1
+
+
+class PageLoadDetails(_Details, tag="page_load"):
+    """A document finished loading (a Meta + FullSnapshot pair that starts a document)."""
+
+    document: int = 1
+    width: int = 0
+    height: int = 0
+    nodes: int = 0
+
+
+class ViewportDetails(_Details, tag="viewport"):
+    """The viewport was resized."""
+
+    width: int = 0
+    height: int = 0
+
+
+class SelectionDetails(_Details, tag="selection"):
+    """Text selected (one burst of selection changes)."""
+
+    text: str = ""
+    chars: int = 0
+
+
+class ConsoleErrorDetails(_Details, tag="console_error"):
+    """``console.error`` or an uncaught exception (``uncaught``), message un-double-quoted."""
+
+    message: str = ""
+    level: str = "error"
+    uncaught: bool = False
+    trace: list[str] = []
+
+
+ActionDetails: TypeAlias = (
+    ClickDetails
+    | InputDetails
+    | SelectDetails
+    | ToggleDetails
+    | ScrollDetails
+    | NavigationDetails
+    | PageLoadDetails
+    | ViewportDetails
+    | SelectionDetails
+    | ConsoleErrorDetails
+)
+
+
+class Action(msgspec.Struct, frozen=True, kw_only=True):
+    """One human action (or page event) in a replay.
+
+    ``t_ms`` is milliseconds from the replay's first event, ``timestamp`` epoch ms as
+    recorded. ``target`` is a CSS-like selector and ``label`` what a person would call the
+    element; both are resolved at the time of the action. ``url`` is the page URL then.
+    ``seq`` numbers the replay's actions from 0 in emission order.
+    """
+
+    replay_id: str
+    seq: int
+    kind: ActionKind
+    t_ms: int
+    timestamp: int
+    node_id: int | None = None
+    target: str | None = None
+    label: str | None = None
+    url: str | None = None
+    details: ActionDetails
+
+
+class Coverage(msgspec.Struct, kw_only=True):
+    """What the analyzer saw and what it skipped for one replay; nothing is dropped silently.
+
+    ``events`` counts decoded events per kind (``meta``, ``incremental:mutation``,
+    ``plugin:rrweb/console@1`` ...); ``unknown`` counts skipped unknown kinds
+    (``type:9``, ``source:42``, ``plugin:acme@1``, ``node_type:7``); ``malformed`` counts
+    elements that were not events; ``too_deep`` events nested beyond the decoder's limit.
+    ``dom`` holds the DOM tracker's counters; ``truncated`` is set when the input ended
+    mid-element or the DOM node cap was hit.
+    """
+
+    events: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    malformed: int = 0
+    too_deep: int = 0
+    input_truncated: bool = False
+    dom_truncated: bool = False
+    repaired_timestamps: int = 0
+    inversions: int = 0
+    late_events: int = 0
+    documents: int = 0
+    snapshots: int = 0
+    dom: dict[str, int] = {}
+
+    @property
+    def truncated(self) -> bool:
+        """True when part of the recording could not be analyzed (input cut or node cap)."""
+        return self.input_truncated or self.dom_truncated

@@ -1,0 +1,809 @@
+"""The one-pass analyzer: typed event chunks in, :class:`Action` Structs out.
+
+:class:`ReplayAnalyzer` is a plain (synchronous) state machine. Feed it chunks in order;
+each call returns the actions that are final so far (bursts such as typing stay open until
+they end), and :meth:`ReplayAnalyzer.finish` returns the rest. Targets are resolved against
+the DOM mirror at the time of each event, so later removals or text changes do not rename
+earlier actions.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from ..rrweb._dom import DomTracker
+from ..rrweb._model import (
+    CustomEvent,
+    DomContentLoadedEvent,
+    EventChunk,
+    FullSnapshotEvent,
+    IncrementalEvent,
+    InputData,
+    LoadEvent,
+    LogData,
+    MetaEvent,
+    MouseInteractionData,
+    MutationData,
+    NodeType,
+    PluginEvent,
+    ScrollData,
+    SelectionData,
+    ViewportResizeData,
+)
+from ._actions import (
+    Action,
+    ActionDetails,
+    ActionKind,
+    ClickDetails,
+    ConsoleErrorDetails,
+    Coverage,
+    InputDetails,
+    NavigationDetails,
+    PageLoadDetails,
+    ScrollDetails,
+    SelectDetails,
+    SelectionDetails,
+    ToggleDetails,
+    ViewportDetails,
+)
+from ._labels import is_masked_text, lift_target
+from ._options import AnalyzerOptions
+
+__all__ = ["ReplayAnalyzer", "analyze_events"]
+
+_INCREMENTAL_NAMES = {
+    "MutationData": "incremental:mutation",
+    "MouseMoveData": "incremental:mouse_move",
+    "MouseInteractionData": "incremental:mouse_interaction",
+    "ScrollData": "incremental:scroll",
+    "ViewportResizeData": "incremental:viewport_resize",
+    "InputData": "incremental:input",
+    "TouchMoveData": "incremental:touch_move",
+    "MediaInteractionData": "incremental:media_interaction",
+    "StyleSheetRuleData": "incremental:style_sheet_rule",
+    "CanvasMutationData": "incremental:canvas_mutation",
+    "FontData": "incremental:font",
+    "LogData": "incremental:log",
+    "DragData": "incremental:drag",
+    "StyleDeclarationData": "incremental:style_declaration",
+    "SelectionData": "incremental:selection",
+    "AdoptedStyleSheetData": "incremental:adopted_style_sheet",
+    "CustomElementData": "incremental:custom_element",
+}
+
+# Plugins we know by name; events of others are counted as unknown.
+_KNOWN_PLUGIN_PREFIXES = (
+    "rrweb/console@",
+    "rrweb/network@",
+    "posthog/network@",
+    "rrweb/sequential-id@",
+    "rrweb/canvas-webrtc@",
+)
+_MAX_KIND_KEYS = 200  # distinct custom-tag/plugin keys kept in coverage; the rest pool
+
+_SENSITIVE_NAME = re.compile(r"(pass|pwd|secret|token|card|cc-?num|cvv|cvc|iban|ssn)", re.I)
+_TOGGLE_TYPES = frozenset({"checkbox", "radio"})
+
+
+class _ConsolePayload(msgspec.Struct, frozen=True):
+    level: str = "log"
+    payload: list[Any] = []
+    trace: list[Any] = []
+
+
+_console_decoder = msgspec.json.Decoder(_ConsolePayload)
+
+
+def _unquote(item: Any) -> str:
+    """Console arguments arrive JSON-stringified: `"\\"text\\""` becomes `text`."""
+    if not isinstance(item, str):
+        return str(item)
+    if len(item) >= 2 and item[0] == '"' and item[-1] == '"':
+        try:
+            value = msgspec.json.decode(item)
+        except msgspec.DecodeError:
+            return item
+        if isinstance(value, str):
+            return value
+    return item
+
+
+class _Burst:
+    """An open input/scroll/selection/viewport burst (mutable while open)."""
+
+    __slots__ = (
+        "added",
+        "count",
+        "dx",
+        "dy",
+        "first_t",
+        "kind",
+        "label",
+        "last_t",
+        "node_id",
+        "programmatic",
+        "removed",
+        "start_x",
+        "start_y",
+        "target",
+        "text",
+        "url",
+        "x",
+        "y",
+    )
+
+    def __init__(self, kind: ActionKind, t: int, node_id: int | None) -> None:
+        self.kind = kind
+        self.first_t = t
+        self.last_t = t
+        self.node_id = node_id
+        self.count = 1
+        self.target: str | None = None
+        self.label: str | None = None
+        self.url: str | None = None
+        self.text = ""
+        self.added = 0
+        self.removed = 0
+        self.x = 0.0
+        self.y = 0.0
+        self.start_x = 0.0
+        self.start_y = 0.0
+        self.dx = 0.0
+        self.dy = 0.0
+        self.programmatic = False
+
+
+class ReplayAnalyzer:
+    """Turns one replay's event chunks into actions in a single forward pass.
+
+    Usage::
+
+        analyzer = ReplayAnalyzer("replay-1")
+        for chunk in iter_event_chunks("session.json"):
+            for action in analyzer.feed(chunk):
+                ...
+        for action in analyzer.finish():
+            ...
+        analyzer.coverage  # what was seen and skipped
+    """
+
+    def __init__(self, replay_id: str, options: AnalyzerOptions | None = None) -> None:
+        self.replay_id = replay_id
+        self.options = options or AnalyzerOptions()
+        self.coverage = Coverage()
+        self.dom = DomTracker(max_nodes=self.options.max_nodes, max_depth=self.options.max_depth)
+        self.start_timestamp: int | None = None
+        self.end_timestamp: int | None = None
+        self.url: str | None = None
+        self.width = 0
+        self.height = 0
+        self._seq = 0
+        # Heap of finished actions keyed by (timestamp, order) so output is time-ordered
+        # even though a burst is only finished after later events were seen.
+        self._done: list[tuple[int, int, Action | _Burst]] = []
+        self._order = 0
+        self._open: dict[tuple[str, int | None], _Burst] = {}
+        self._last_ts: float | None = None
+        self._pending_load = False  # DomContentLoaded/Load seen since the last snapshot
+        self._meta_href: str | None = None  # href of the Meta waiting for its snapshot
+        self._meta_size: tuple[int, int] | None = None
+        self._documents = 0
+        self._last_doc_url: str | None = None
+        self._nav_t = -(10**15)  # last navigation or new snapshot (for programmatic scrolls)
+        self._anchor_click_t = -(10**15)
+        self._scroll_pos: dict[int, tuple[float, float]] = {}
+        self._field_values: dict[int, str] = {}
+        self._last_tap: tuple[int, int] | None = None  # (node id, t)
+        self._last_click: tuple[int, int, int] | None = None  # (raw node id, t, heap order)
+
+    # --- public ------------------------------------------------------------------------
+
+    def feed(self, chunk: EventChunk) -> list[Action]:
+        """Process one chunk; return the actions that can no longer change."""
+        cov = self.coverage
+        for key, n in chunk.unknown.items():
+            cov.unknown[key] = cov.unknown.get(key, 0) + n
+        cov.malformed += chunk.malformed
+        cov.too_deep += chunk.too_deep
+        cov.repaired_timestamps += chunk.repaired_timestamps
+        cov.inversions += chunk.inversions
+        if chunk.truncated:
+            cov.input_truncated = True
+        self._process(chunk.events)
+        return self._release(final=False)
+
+    def finish(self) -> list[Action]:
+        """Close every open burst and return the remaining actions."""
+        for burst in list(self._open.values()):
+            self._close(burst)
+        self._open.clear()
+        stats = msgspec.structs.asdict(self.dom.stats)
+        self.coverage.dom = {k: int(v) for k, v in stats.items()}
+        self.coverage.dom_truncated = bool(stats.get("truncated", False))
+        self.coverage.documents = self._documents
+        return self._release(final=True)
+
+    # --- the event loop ----------------------------------------------------------------
+
+    def _process(self, events: Iterable[Any]) -> None:
+        cov_events = self.coverage.events
+        for ev in events:
+            ts = ev.timestamp
+            if self.start_timestamp is None:
+                self.start_timestamp = int(ts)
+            if self._last_ts is not None and ts < self._last_ts:
+                self.coverage.late_events += 1
+            else:
+                self._last_ts = ts
+            t = int(ts)
+            if self.end_timestamp is None or t > self.end_timestamp:
+                self.end_timestamp = t
+            cls = type(ev)
+            if cls is IncrementalEvent:
+                data = ev.data
+                dcls = type(data)
+                key = _INCREMENTAL_NAMES[dcls.__name__]
+                cov_events[key] = cov_events.get(key, 0) + 1
+                if dcls is MutationData:
+                    self.dom.apply_mutation(data)
+                elif dcls is MouseInteractionData:
+                    self._on_mouse(t, data)
+                elif dcls is InputData:
+                    self._on_input(t, data)
+                elif dcls is ScrollData:
+                    self._on_scroll(t, data)
+                elif dcls is SelectionData:
+                    self._on_selection(t, data)
+                elif dcls is ViewportResizeData:
+                    self._on_viewport(t, data)
+                elif dcls is LogData:
+                    self._on_console(t, data.level, data.payload, data.trace)
+                self._close_stale(t)
+                continue
+            if cls is MetaEvent:
+                cov_events["meta"] = cov_events.get("meta", 0) + 1
+                self._meta_href = ev.data.href
+                self._meta_size = (int(ev.data.width), int(ev.data.height))
+            elif cls is FullSnapshotEvent:
+                cov_events["full_snapshot"] = cov_events.get("full_snapshot", 0) + 1
+                self._on_snapshot(t, ev)
+            elif cls is CustomEvent:
+                self._count_kind(f"custom:{ev.data.tag}")
+                self._on_custom(t, ev.data.tag, ev.data.payload)
+            elif cls is PluginEvent:
+                name = ev.data.plugin
+                self._count_kind(f"plugin:{name}")
+                if name.startswith("rrweb/console@"):
+                    self._on_console_plugin(t, ev.data.payload)
+                elif not name.startswith(_KNOWN_PLUGIN_PREFIXES):
+                    key = f"plugin:{name}"
+                    if key in self.coverage.unknown or len(self.coverage.unknown) < _MAX_KIND_KEYS:
+                        self.coverage.unknown[key] = self.coverage.unknown.get(key, 0) + 1
+            elif cls is DomContentLoadedEvent:
+                cov_events["dom_content_loaded"] = cov_events.get("dom_content_loaded", 0) + 1
+                self._pending_load = True
+                if ev.data.href:  # 2018 legacy recordings: the URL lives here, no Meta
+                    self._meta_href = ev.data.href
+            elif cls is LoadEvent:
+                cov_events["load"] = cov_events.get("load", 0) + 1
+                self._pending_load = True
+                if ev.data.width is not None and ev.data.height is not None:
+                    self._meta_size = (int(ev.data.width), int(ev.data.height))
+            else:
+                cov_events["asset"] = cov_events.get("asset", 0) + 1
+            self._close_stale(t)
+
+    def _count_kind(self, key: str) -> None:
+        events = self.coverage.events
+        if key not in events and len(events) >= _MAX_KIND_KEYS:
+            key = key.split(":", 1)[0] + ":other"
+        events[key] = events.get(key, 0) + 1
+
+    # --- emission ----------------------------------------------------------------------
+
+    def _t_ms(self, t: int) -> int:
+        start = self.start_timestamp or 0
+        return max(0, t - start)
+
+    def _push(self, t: int, item: Action | _Burst) -> int:
+        self._order += 1
+        heapq.heappush(self._done, (t, self._order, item))
+        return self._order
+
+    def _emit(
+        self,
+        t: int,
+        kind: ActionKind,
+        details: ActionDetails,
+        *,
+        node_id: int | None = None,
+        target: str | None = None,
+        label: str | None = None,
+    ) -> int:
+        # seq and t_ms are assigned on release, so a placeholder Action is stored here.
+        action = Action(
+            replay_id=self.replay_id,
+            seq=-1,
+            kind=kind,
+            t_ms=self._t_ms(t),
+            timestamp=t,
+            node_id=node_id,
+            target=target,
+            label=label,
+            url=self.url,
+            details=details,
+        )
+        return self._push(t, action)
+
+    def _release(self, *, final: bool) -> list[Action]:
+        horizon = None if final else min((b.first_t for b in self._open.values()), default=None)
+        out: list[Action] = []
+        done = self._done
+        while done and (horizon is None or done[0][0] < horizon):
+            _, order, item = heapq.heappop(done)
+            if self._last_click is not None and self._last_click[2] == order:
+                self._last_click = None
+            assert isinstance(item, Action)
+            out.append(msgspec.structs.replace(item, seq=self._seq))
+            self._seq += 1
+        return out
+
+    def _describe(self, node_id: int) -> tuple[int, str | None, str | None]:
+        """Lift to the interactive target and name it; unknown nodes stay unnamed."""
+        dom = self.dom
+        if node_id not in dom:
+            return node_id, None, f"unknown element #{node_id}"
+        lifted = lift_target(dom, node_id)
+        return (
+            lifted,
+            self.options.selector_fn(dom, lifted),
+            self.options.label_fn(dom, lifted),
+        )
+
+    # --- bursts ------------------------------------------------------------------------
+
+    def _open_burst(self, key: tuple[str, int | None], burst: _Burst) -> None:
+        self._open[key] = burst
+
+    def _close_stale(self, t: int) -> None:
+        if not self._open:
+            return
+        opts = self.options
+        for key, burst in list(self._open.items()):
+            kind = burst.kind
+            if kind == "input":
+                gap = opts.input_debounce_ms
+            elif kind == "scroll":
+                gap = opts.scroll_gap_ms
+            elif kind == "selection":
+                gap = opts.selection_debounce_ms
+            else:
+                gap = opts.viewport_debounce_ms
+            if t - burst.last_t >= gap:
+                del self._open[key]
+                self._close(burst)
+
+    def _close(self, b: _Burst) -> None:
+        details: ActionDetails
+        if b.kind == "input":
+            field_type = self._field_type(b.node_id)
+            masked = bool(b.text) and is_masked_text(b.text)
+            sensitive = field_type == "password" or self._is_sensitive(b.node_id)
+            details = InputDetails(
+                field_type=field_type,
+                length=len(b.text),
+                value=None if (masked or sensitive) else b.text,
+                masked=masked or (sensitive and field_type == "password"),
+                sensitive=sensitive,
+                chars_added=b.added,
+                chars_removed=b.removed,
+                events=b.count,
+                t_end_ms=self._t_ms(b.last_t),
+            )
+        elif b.kind == "scroll":
+            details = ScrollDetails(
+                target="window" if b.target is None else "element",
+                x=b.x,
+                y=b.y,
+                dx=b.x - b.start_x,
+                dy=b.y - b.start_y,
+                events=b.count,
+                t_end_ms=self._t_ms(b.last_t),
+                programmatic=b.programmatic,
+            )
+        elif b.kind == "selection":
+            details = SelectionDetails(text=b.text, chars=len(b.text))
+        else:
+            details = ViewportDetails(width=int(b.x), height=int(b.y))
+        action = Action(
+            replay_id=self.replay_id,
+            seq=-1,
+            kind=b.kind,
+            t_ms=self._t_ms(b.first_t),
+            timestamp=b.first_t,
+            node_id=b.node_id,
+            target=b.target,
+            label=b.label,
+            url=b.url,
+            details=details,
+        )
+        self._push(b.first_t, action)
+
+    # --- handlers ----------------------------------------------------------------------
+
+    def _on_snapshot(self, t: int, ev: FullSnapshotEvent) -> None:
+        href = self._meta_href
+        new_document = (
+            self._documents == 0
+            or self._pending_load
+            or (href is not None and self._last_doc_url is not None and href != self.url)
+        )
+        # A pending burst refers to the old mirror: close it before the ids change meaning.
+        for burst in list(self._open.values()):
+            self._close(burst)
+        self._open.clear()
+        self.dom.load_snapshot(ev.data.node)
+        self.coverage.snapshots += 1
+        self._nav_t = t
+        self._scroll_pos.clear()
+        self._field_values.clear()
+        self._last_click = None
+        self._last_tap = None
+        offset = ev.data.initial_offset
+        if offset is not None:
+            self._scroll_pos[self._document_id()] = (offset.left, offset.top)
+        if self._meta_size is not None:
+            self.width, self.height = self._meta_size
+        if new_document:
+            self._documents += 1
+            previous = self.url
+            if href is not None:
+                self.url = href
+            how = "load"
+            if previous is not None and self.url == previous and self._documents > 1:
+                how = "reload"
+            self._emit(
+                t,
+                "navigation",
+                NavigationDetails(how=how, from_url=previous, document=self._documents),
+            )
+            self._emit(
+                t,
+                "page_load",
+                PageLoadDetails(
+                    document=self._documents,
+                    width=self.width,
+                    height=self.height,
+                    nodes=len(self.dom),
+                ),
+            )
+            self._last_doc_url = self.url
+        elif href and href != self.url:
+            # A checkout snapshot at a URL nobody announced: an SPA change was missed.
+            previous = self.url
+            self.url = href
+            self._emit(
+                t,
+                "navigation",
+                NavigationDetails(how="late", from_url=previous, document=self._documents),
+            )
+        self._pending_load = False
+        self._meta_href = None
+
+    def _document_id(self) -> int:
+        # The top Document is the root of the mirror; rrweb numbers it 1 in practice.
+        return 1
+
+    def _on_custom(self, t: int, tag: str, payload: Any) -> None:
+        path = self.options.navigation_tags.get(tag)
+        href: Any = None
+        how = "custom"
+        if path is not None:
+            if path == "":
+                href = payload
+            elif isinstance(payload, dict):
+                href = payload.get(path)
+                raw_how = payload.get("how")
+                if isinstance(raw_how, str):
+                    how = raw_how
+        elif tag == "breadcrumb" and isinstance(payload, dict):
+            # Sentry breadcrumbs: category "navigation" with data.to
+            if payload.get("category") == "navigation" and isinstance(payload.get("data"), dict):
+                href = payload["data"].get("to")
+                how = "push"
+        if not isinstance(href, str) or not href:
+            return
+        if href == self.url:
+            return  # e.g. `$pageview` how=load right after the Meta of the same URL
+        how = {
+            "pushState": "push",
+            "replaceState": "replace",
+            "popstate": "pop",
+            "hashchange": "push",
+        }.get(how, how)
+        previous = self.url
+        self.url = href
+        self._nav_t = t
+        self._emit(
+            t,
+            "navigation",
+            NavigationDetails(how=how, from_url=previous, document=max(self._documents, 1)),
+        )
+
+    def _on_console_plugin(self, t: int, raw: msgspec.Raw) -> None:
+        try:
+            payload = _console_decoder.decode(raw)
+        except msgspec.DecodeError:
+            self.coverage.malformed += 1
+            return
+        self._on_console(t, payload.level, payload.payload, payload.trace)
+
+    def _on_console(self, t: int, level: str, items: list[Any], trace: list[Any]) -> None:
+        if level not in ("error", "assert"):
+            return
+        parts = [_unquote(item) for item in items[:8]]
+        message = " ".join(p for p in parts if p)[:2000]
+        uncaught = message.startswith("Uncaught")
+        self._emit(
+            t,
+            "console_error",
+            ConsoleErrorDetails(
+                message=message,
+                level=level,
+                uncaught=uncaught,
+                trace=[str(frame)[:300] for frame in trace[:10]],
+            ),
+        )
+
+    def _on_mouse(self, t: int, data: MouseInteractionData) -> None:
+        kind = data.type
+        if kind not in (2, 3, 4, 9) or data.id < 0:
+            return  # Focus/Blur/MouseUp/MouseDown are not clicks
+        raw_id = data.id
+        if kind == 2:
+            tap = self._last_tap
+            if tap is not None and tap[0] == raw_id and t - tap[1] <= self.options.tap_merge_ms:
+                self._last_tap = None
+                return  # the click a browser synthesises after a tap
+            button = "click"
+        elif kind == 4:
+            last = self._last_click
+            if (
+                last is not None
+                and last[0] == raw_id
+                and t - last[1] <= self.options.dblclick_ms
+                and self._mark_double(last[2])
+            ):
+                return
+            button = "dblclick"
+        elif kind == 3:
+            button = "contextmenu"
+        else:
+            button = "tap"
+            self._last_tap = (raw_id, t)
+        lifted, target, label = self._describe(raw_id)
+        dom = self.dom
+        tag = dom.tag(lifted) if lifted in dom else None
+        href = dom.attr(lifted, "href") if tag == "a" else None
+        if href is not None and href.startswith("#") or (
+            href is not None and self.url and href.startswith(self.url.split("#")[0] + "#")
+        ):
+            self._anchor_click_t = t
+        order = self._emit(
+            t,
+            "click",
+            ClickDetails(
+                button=button,  # type: ignore[arg-type]
+                x=data.x,
+                y=data.y,
+                raw_node_id=raw_id,
+                tag=tag,
+                href=href,
+            ),
+            node_id=lifted,
+            target=target,
+            label=label,
+        )
+        if kind == 2:
+            self._last_click = (raw_id, t, order)
+
+    def _mark_double(self, order: int) -> bool:
+        for i, (t, o, item) in enumerate(self._done):
+            if o == order and isinstance(item, Action) and isinstance(item.details, ClickDetails):
+                details = msgspec.structs.replace(item.details, double=True)
+                self._done[i] = (t, o, msgspec.structs.replace(item, details=details))
+                return True
+        return False
+
+    def _field_type(self, node_id: int | None) -> str:
+        if node_id is None or node_id not in self.dom:
+            return "text"
+        tag = self.dom.tag(node_id)
+        if tag == "input":
+            return (self.dom.attr(node_id, "type") or "text").lower()
+        return tag or "text"
+
+    def _is_sensitive(self, node_id: int | None) -> bool:
+        if node_id is None or node_id not in self.dom:
+            return False
+        dom = self.dom
+        if dom.attr(node_id, "data-rr-is-password") is not None:
+            return True
+        for attr in ("name", "id", "autocomplete"):
+            value = dom.attr(node_id, attr)
+            if value and (_SENSITIVE_NAME.search(value) or value.startswith("cc-")):
+                return True
+        return False
+
+    def _on_input(self, t: int, data: InputData) -> None:
+        if data.user_triggered is False:
+            return  # a value the page set itself
+        node_id = data.id
+        dom = self.dom
+        known = node_id in dom
+        tag = dom.tag(node_id) if known else None
+        field_type = self._field_type(node_id)
+        if field_type in _TOGGLE_TYPES or (not known and data.is_checked is True):
+            if field_type == "radio" and data.is_checked is False:
+                return  # the rest of a radio group unchecking itself
+            _, target, label = self._describe(node_id)
+            self._emit(
+                t,
+                "toggle",
+                ToggleDetails(field_type=field_type, checked=bool(data.is_checked)),
+                node_id=node_id,
+                target=target,
+                label=label,
+            )
+            return
+        if tag == "select":
+            _, target, label = self._describe(node_id)
+            masked = bool(data.text) and is_masked_text(data.text)
+            self._emit(
+                t,
+                "select",
+                SelectDetails(
+                    value=None if masked else data.text,
+                    option=None if masked else self._option_text(node_id, data.text),
+                    masked=masked,
+                ),
+                node_id=node_id,
+                target=target,
+                label=label,
+            )
+            return
+        key = ("input", node_id)
+        burst = self._open.get(key)
+        previous = self._field_values.get(node_id)
+        if previous is None:
+            previous = (dom.attr(node_id, "value") or "") if known else ""
+        delta = len(data.text) - len(previous)
+        self._field_values[node_id] = data.text
+        if burst is None:
+            burst = _Burst("input", t, node_id)
+            _, burst.target, burst.label = self._describe(node_id)
+            burst.url = self.url
+            self._open_burst(key, burst)
+        else:
+            burst.count += 1
+            burst.last_t = t
+        burst.text = data.text
+        if delta > 0:
+            burst.added += delta
+        else:
+            burst.removed -= delta
+
+    def _option_text(self, select_id: int, value: str) -> str | None:
+        dom = self.dom
+        stack = list(dom.children(select_id))
+        while stack:
+            child = stack.pop()
+            if dom.tag(child) == "option":
+                text = dom.text_content(child, 80)
+                option_value = dom.attr(child, "value")
+                if option_value == value or (option_value is None and text == value):
+                    return text or None
+            elif dom.tag(child) == "optgroup":
+                stack.extend(dom.children(child))
+        return None
+
+    def _on_scroll(self, t: int, data: ScrollData) -> None:
+        node_id = data.id
+        dom = self.dom
+        is_window = node_id not in dom or dom.node_type(node_id) == NodeType.DOCUMENT
+        before = self._scroll_pos.get(node_id)
+        self._scroll_pos[node_id] = (data.x, data.y)
+        programmatic = (
+            t - self._nav_t <= self.options.programmatic_scroll_ms
+            or t - self._anchor_click_t <= self.options.anchor_scroll_ms
+        )
+        key = ("scroll", node_id)
+        burst = self._open.get(key)
+        if burst is not None and burst.programmatic == programmatic:
+            burst.count += 1
+            burst.last_t = t
+            burst.x, burst.y = data.x, data.y
+            return
+        if burst is not None:
+            del self._open[key]
+            self._close(burst)
+        bx, by = before if before is not None else (0.0, 0.0)
+        if (
+            not programmatic
+            and abs(data.y - by) < self.options.min_scroll_px
+            and abs(data.x - bx) < self.options.min_scroll_px
+        ):
+            self.coverage.events["scroll_jitter"] = self.coverage.events.get("scroll_jitter", 0) + 1
+            return
+        burst = _Burst("scroll", t, node_id)
+        burst.start_x, burst.start_y = bx, by
+        burst.x, burst.y = data.x, data.y
+        burst.programmatic = programmatic
+        burst.url = self.url
+        if not is_window:
+            _, burst.target, burst.label = self._describe(node_id)
+        self._open_burst(key, burst)
+
+    def _on_selection(self, t: int, data: SelectionData) -> None:
+        text = self._selected_text(data)
+        key = ("selection", None)
+        burst = self._open.get(key)
+        if burst is None:
+            if not text:
+                return  # a collapsed selection is a caret, not a selection
+            burst = _Burst("selection", t, None)
+            burst.url = self.url
+            self._open_burst(key, burst)
+        else:
+            burst.count += 1
+            burst.last_t = t
+        if text:
+            burst.text = text
+            if data.ranges:
+                start = data.ranges[0].start
+                lifted, burst.target, burst.label = self._describe(start)
+                burst.node_id = lifted
+
+    def _selected_text(self, data: SelectionData) -> str:
+        dom = self.dom
+        parts: list[str] = []
+        for r in data.ranges[:4]:
+            if r.start == r.end:
+                if r.start_offset == r.end_offset:
+                    continue
+                parts.append(dom.text(r.start)[r.start_offset : r.end_offset])
+            else:
+                parts.append(dom.text(r.start)[r.start_offset :])
+                parts.append(dom.text(r.end)[: r.end_offset])
+        text = " ".join(" ".join(parts).split())
+        return text[:200]
+
+    def _on_viewport(self, t: int, data: ViewportResizeData) -> None:
+        key = ("viewport", None)
+        burst = self._open.get(key)
+        if burst is None:
+            burst = _Burst("viewport", t, None)
+            burst.url = self.url
+            self._open_burst(key, burst)
+        else:
+            burst.count += 1
+            burst.last_t = t
+        burst.x, burst.y = data.width, data.height
+        self.width, self.height = int(data.width), int(data.height)
+
+
+def analyze_events(
+    chunks: Iterable[EventChunk], replay_id: str = "replay", options: AnalyzerOptions | None = None
+) -> tuple[list[Action], Coverage]:
+    """Analyze a whole replay synchronously; returns its actions and coverage."""
+    analyzer = ReplayAnalyzer(replay_id, options)
+    actions: list[Action] = []
+    for chunk in chunks:
+        actions.extend(analyzer.feed(chunk))
+    actions.extend(analyzer.finish())
+    return actions, analyzer.coverage

@@ -1,0 +1,5 @@
+"""The `replaykit` command line interface."""
+
+from ._commands import cli, main
+
+__all__ = ["cli", "main"]
