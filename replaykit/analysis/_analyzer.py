@@ -200,6 +200,8 @@ class ReplayAnalyzer:
         self._field_values: dict[int, str] = {}
         self._last_tap: tuple[int, int] | None = None  # (node id, t)
         self._last_click: tuple[int, int, int] | None = None  # (raw node id, t, heap order)
+        self._press_t = -(10**15)  # last MouseDown/TouchStart
+        self._selection_change_t = -(10**15)  # last non-collapsed selection change
 
     # --- public ------------------------------------------------------------------------
 
@@ -420,19 +422,21 @@ class ReplayAnalyzer:
             details = SelectionDetails(text=b.text, chars=len(b.text))
         else:
             details = ViewportDetails(width=int(b.x), height=int(b.y))
+        # A selection is done when the drag ends; other bursts are dated by their start.
+        t = b.last_t if b.kind == "selection" else b.first_t
         action = Action(
             replay_id=self.replay_id,
             seq=-1,
             kind=b.kind,
-            t_ms=self._t_ms(b.first_t),
-            timestamp=b.first_t,
+            t_ms=self._t_ms(t),
+            timestamp=t,
             node_id=b.node_id,
             target=b.target,
             label=b.label,
             url=b.url,
             details=details,
         )
-        self._push(b.first_t, action)
+        self._push(t, action)
 
     # --- handlers ----------------------------------------------------------------------
 
@@ -562,10 +566,21 @@ class ReplayAnalyzer:
 
     def _on_mouse(self, t: int, data: MouseInteractionData) -> None:
         kind = data.type
+        if kind == 1 or kind == 7:
+            self._press_t = t
+            return
         if kind not in (2, 3, 4, 9) or data.id < 0:
-            return  # Focus/Blur/MouseUp/MouseDown are not clicks
+            return  # Focus/Blur/MouseUp are not clicks
         raw_id = data.id
         if kind == 2:
+            selection = self._open.get(("selection", None))
+            if selection is not None and self._selection_change_t > self._press_t:
+                # The selection changed while the button was held: this Click ends a
+                # text-selection drag, so the action is the selection, finished now.
+                del self._open[("selection", None)]
+                selection.last_t = t
+                self._close(selection)
+                return
             tap = self._last_tap
             if tap is not None and tap[0] == raw_id and t - tap[1] <= self.options.tap_merge_ms:
                 self._last_tap = None
@@ -763,6 +778,7 @@ class ReplayAnalyzer:
             burst.count += 1
             burst.last_t = t
         if text:
+            self._selection_change_t = t
             burst.text = text
             if data.ranges:
                 start = data.ranges[0].start
