@@ -76,7 +76,8 @@ _LABEL_MAX: Final = 60
 _ELLIPSIS: Final = "…"
 # How far `default_label` looks for a container to describe a textless element.
 _CONTEXT_ANCESTORS: Final = 5
-_CONTEXT_STOP_TAGS: Final = frozenset({"html", "body", "head"})
+_PAGE_TAGS: Final = frozenset({"html", "body", "head"})
+_CONTEXT_STOP_TAGS: Final = _PAGE_TAGS
 # A `<label for=...>` is nearly always in the same form: search near the control first.
 _NEAR_LABEL_ANCESTORS: Final = 4
 _NEAR_LABEL_BUDGET: Final = 3_000
@@ -191,8 +192,8 @@ def _is_interactive(dom: DomTracker, node_id: int) -> bool:
 
 
 def _element_of(dom: DomTracker, node_id: int) -> int:
-    """The node itself if it is an element, else its parent when that is one."""
-    if dom.node_type(node_id) == NodeType.ELEMENT:
+    """The node itself unless it is Text, CDATA or a comment: then its parent element."""
+    if dom.node_type(node_id) in (NodeType.ELEMENT, NodeType.DOCUMENT, None):
         return node_id
     parent = dom.parent(node_id)
     if parent is not None and dom.node_type(parent) == NodeType.ELEMENT:
@@ -234,8 +235,9 @@ def _test_hook(dom: DomTracker, node_id: int) -> str | None:
     return None
 
 
-def _step(dom: DomTracker, node_id: int) -> tuple[str, bool]:
-    """One selector step for an element and whether it carries a stable id (§15 rule 1)."""
+def _step(dom: DomTracker, node_id: int, positional: bool = True) -> tuple[str, bool]:
+    """One selector step for an element and whether it carries a stable id (§15 rule 1).
+    `positional=False` leaves out `:nth-of-type`, for labels read by people."""
     tag = dom.tag(node_id) or "*"
     attrs = dom.attributes(node_id)
     parts = [tag]
@@ -252,7 +254,7 @@ def _step(dom: DomTracker, node_id: int) -> tuple[str, bool]:
             value = attrs.get(name)
             if value:
                 parts.append(_attr_selector(name, value))
-    if not stable:
+    if positional and not stable:
         nth = _nth_of_type(dom, node_id, tag)
         if nth is not None:
             parts.append(f":nth-of-type({nth})")
@@ -525,9 +527,10 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
         text = found.accept(dom.attr(element, name))
         if text:
             return text
-    text = found.accept(dom.text_content(element, 200))
-    if text:
-        return text
+    if tag not in _PAGE_TAGS:  # the whole page's text says nothing about a background click
+        text = found.accept(dom.text_content(element, 200))
+        if text:
+            return text
     input_type = (dom.attr(element, "type") or "").strip().lower()
     if tag == "input" and input_type in _BUTTON_INPUT_TYPES:
         text = found.accept(dom.attr(element, "value"))
@@ -539,7 +542,7 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
         context = _context_label(dom, element, tag)
         if context:
             return context
-    step, _ = _step(dom, element)
+    step, _ = _step(dom, element, positional=False)
     return step
 
 

@@ -732,6 +732,8 @@ class DomTracker:
             if self._root == nid:
                 self._root = None
         else:
+            if self._tc:
+                self._invalidate([parent])  # duplicate/move removals happen outside `removes`
             siblings = kids_of.get(parent)
             if siblings:
                 with contextlib.suppress(ValueError):
