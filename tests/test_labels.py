@@ -295,6 +295,32 @@ def test_form_control_label_sources_in_order() -> None:
     assert default_label(dom, 25) == "I accept"
 
 
+def test_title_beats_the_generic_kind_and_content_is_never_a_label() -> None:
+    dom = page(
+        el(10, "input", {"title": "Search the site"}),
+        el(11, "textarea", {}, tx(12, "what the user typed")),
+        el(13, "select", {}, el(14, "option", {}, tx(15, "Germany"))),
+        el(16, "input", {"type": "checkbox"}),
+    )
+    assert default_label(dom, 10) == "Search the site"
+    assert default_label(dom, 11) == "text area"
+    assert default_label(dom, 13) == "drop-down"
+    assert default_label(dom, 16) == "checkbox"
+
+
+def test_icon_only_controls_use_descendant_names() -> None:
+    dom = page(
+        el(10, "a", {"href": "/cart"}, el(11, "img", {"alt": "Cart", "src": "/c.png"})),
+        el(12, "button", {}, el(13, "svg", {"aria-label": "Close"})),
+        el(14, "button", {}, el(15, "svg", {"aria-hidden": "true", "title": "x"})),
+        el(16, "div", {}, el(17, "img", {"alt": "decor"})),
+    )
+    assert default_label(dom, 10) == "Cart"
+    assert default_label(dom, 12) == "Close"
+    assert default_label(dom, 14) == "button"
+    assert default_label(dom, 16) == "div"  # not a control: no borrowing from images
+
+
 def test_label_for_found_far_away() -> None:
     dom = page(
         el(

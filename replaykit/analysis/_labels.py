@@ -81,6 +81,7 @@ _CONTEXT_STOP_TAGS: Final = _PAGE_TAGS
 # A `<label for=...>` is nearly always in the same form: search near the control first.
 _NEAR_LABEL_ANCESTORS: Final = 4
 _NEAR_LABEL_BUDGET: Final = 3_000
+_DESCENDANT_BUDGET: Final = 64  # nodes searched for an icon's alt/aria-label
 
 _TYPE_NAMES: Final[dict[str, str]] = {
     "text": "text field",
@@ -444,7 +445,8 @@ def _label_element_text(dom: DomTracker, label: int, control: int) -> str:
 
 
 def _control_label(dom: DomTracker, node_id: int, tag: str, found: _Candidates) -> str | None:
-    """§15 rule 2 for form controls: label element, placeholder, name, type."""
+    """§15 rule 2 for form controls: label element, placeholder, name (the type comes
+    later, from `_control_kind`, so that a `title` can still win over "text field")."""
     element_id = dom.attr(node_id, "id")
     if element_id:
         label = _find_label_for(dom, node_id, element_id)
@@ -464,9 +466,37 @@ def _control_label(dom: DomTracker, node_id: int, tag: str, found: _Candidates) 
         text = found.accept(dom.attr(node_id, name))
         if text:
             return text
-    if tag == "input":
-        return _TYPE_NAMES.get(input_type or "text", f"{input_type} field")
-    return "drop-down" if tag == "select" else "text area"
+    return None
+
+
+def _control_kind(dom: DomTracker, node_id: int, tag: str) -> str | None:
+    """A field's generic name from its type ("password field"); None for button inputs."""
+    if tag == "select":
+        return "drop-down"
+    if tag == "textarea":
+        return "text area"
+    input_type = (dom.attr(node_id, "type") or "").strip().lower() or "text"
+    if input_type in _BUTTON_INPUT_TYPES:
+        return None
+    return _TYPE_NAMES.get(input_type, f"{input_type} field")
+
+
+def _descendant_name(dom: DomTracker, node_id: int, found: _Candidates) -> str | None:
+    """`alt`, `aria-label` or `title` of a descendant, as for an icon-only link or button
+    (`<a><img alt="Cart"></a>`, `<button><svg aria-label="Close"></svg></button>`)."""
+    stack = list(reversed(dom.children(node_id)))
+    budget = _DESCENDANT_BUDGET
+    while stack and budget > 0:
+        current = stack.pop()
+        budget -= 1
+        if dom.tag(current) is None or dom.attr(current, "aria-hidden") == "true":
+            continue
+        for name in ("aria-label", "alt", "title"):
+            text = found.accept(dom.attr(current, name))
+            if text:
+                return text
+        stack.extend(reversed(dom.children(current)))
+    return None
 
 
 def _context_label(dom: DomTracker, node_id: int, tag: str) -> str | None:
@@ -491,13 +521,23 @@ def _context_label(dom: DomTracker, node_id: int, tag: str) -> str | None:
 def default_label(dom: DomTracker, node_id: int) -> str:
     """What a person would call the node (§15), whitespace collapsed, at most 60 chars.
 
-    First non-empty source wins: `aria-label`; `aria-labelledby`; for form controls the
-    `<label for>` or wrapping `<label>` text, `placeholder`, `name`, then the type
-    ("password field"); `alt`, `title`; visible text; a button-like input's `value`. Masked
-    text is never used: when nothing else is found the label is "masked text (N chars)".
-    Otherwise a textless, non-interactive element is described by its container
-    (`div in "Order summary"`) and anything else by its selector step (`button#load-more`).
-    Text nodes are labelled as their parent element; unknown ids are "unknown element".
+    First non-empty source wins:
+
+    1. `aria-label`; `aria-labelledby` (the referenced elements' labels or text);
+    2. form controls: the `<label for=id>` or wrapping `<label>` text (minus the control's
+       own text), `placeholder`, `name`;
+    3. `alt`, `title`;
+    4. form controls: their kind ("password field", "drop-down"), never their content (a
+       textarea's text or a select's options are the user's input); other elements: visible
+       text, then for an icon-only control a descendant's `aria-label`/`alt`/`title`
+       (`<html>`/`<body>` skip this: the whole page's text names nothing);
+    5. a button-like input's `value`.
+
+    Masked text is never used: if it was all there was, the label is "masked text (N
+    chars)". Otherwise a non-interactive element is described by its nearest labelled
+    container (`div in "Order summary"`), and anything else by its selector step without
+    position (`button#load-more`). Text nodes are labelled as their parent element; unknown
+    ids are "unknown element".
     """
     if node_id not in dom:
         return "unknown element"
@@ -519,7 +559,8 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
         text = found.accept(_labelledby_text(dom, labelledby))
         if text:
             return text
-    if tag in _FORM_CONTROLS:
+    control = tag in _FORM_CONTROLS
+    if control:
         text = _control_label(dom, element, tag, found)
         if text:
             return text
@@ -527,10 +568,20 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
         text = found.accept(dom.attr(element, name))
         if text:
             return text
-    if tag not in _PAGE_TAGS:  # the whole page's text says nothing about a background click
+    if control:
+        # A field's own content is what the user typed or chose (a textarea's text, a
+        # select's options): never its label. Its type is.
+        kind = _control_kind(dom, element, tag)
+        if kind is not None:
+            return kind
+    elif tag not in _PAGE_TAGS:  # the whole page's text says nothing about a click on it
         text = found.accept(dom.text_content(element, 200))
         if text:
             return text
+        if _is_interactive(dom, element):
+            text = _descendant_name(dom, element, found)
+            if text:
+                return text
     input_type = (dom.attr(element, "type") or "").strip().lower()
     if tag == "input" and input_type in _BUTTON_INPUT_TYPES:
         text = found.accept(dom.attr(element, "value"))

@@ -713,9 +713,13 @@ class DomTracker:
     def _drop(self, node: Node, too_deep: bool) -> None:
         """Leave out a serialized subtree for a cap; remember its ids for later adds."""
         capped = self._capped
+        # Remembering ids is only a nicety for the counters: bound it like the mirror.
+        room = 4 * self._max_nodes - len(capped)
         count = 0
         for sub_id in _subtree_ids(node):
-            capped[sub_id] = too_deep
+            if room > 0:
+                capped[sub_id] = too_deep
+                room -= 1
             count += 1
         if too_deep:
             self.stats.depth_capped += count
@@ -770,7 +774,12 @@ class DomTracker:
             key = _KEPT_ATTRS.get(name)
             if key is None:
                 continue  # style diffs, _cssText, rr_* and the rest are not kept
-            norm = _attr_value(key, value)
+            if value is None or value is False:
+                norm = None  # removed
+            else:
+                norm = _attr_value(key, value)
+                if norm is None:
+                    continue  # a value of a shape attributes never have: ignore it
             old = current.get(key) if current is not None else None
             if norm is None:
                 if old is None:
