@@ -494,11 +494,13 @@ class _LineBlocks:
             self._parts = [view[nl + 1 :]] if nl + 1 < len(data) else []
             yield block, False
         block = b"".join(self._parts)
-        self._parts = []
         nl = block.rfind(b"\n")
         if nl >= 0:
+            # Keep the unterminated rest where `rest()` finds it while this block is out.
+            self._parts = [block[nl + 1 :]]
             yield block[: nl + 1], False
-            block = block[nl + 1 :]
+            block = b"".join(self._parts)
+        self._parts = []
         yield block, True
 
     def rest(self) -> bytes:
