@@ -113,10 +113,8 @@ def _posthog_compress(event: dict[str, Any]) -> dict[str, Any]:
     if event["type"] == 2:
         out["data"] = _gz_str(data)
     elif event["type"] == 3 and data.get("source") == 0:
-        out["data"] = {
-            **data,
-            **{k: _gz_str(data[k]) for k in ("adds", "removes", "texts", "attributes") if k in data},
-        }
+        fields = ("adds", "removes", "texts", "attributes")
+        out["data"] = {**data, **{k: _gz_str(data[k]) for k in fields if k in data}}
     return out
 
 
@@ -433,16 +431,12 @@ class _CountingReader(io.BytesIO):
 def _big_recording(repeat: int = 40) -> tuple[list[dict[str, Any]], bytes]:
     base = _events()
     span = base[-1]["timestamp"] - base[0]["timestamp"] + 1
-    events = [
-        {**e, "timestamp": e["timestamp"] + k * span} for k in range(repeat) for e in base
-    ]
+    events = [{**e, "timestamp": e["timestamp"] + k * span} for k in range(repeat) for e in base]
     return events, _one_per_line(events)
 
 
 @pytest.mark.parametrize("layout", ["one-per-line", "ndjson", "compact", "gzip"])
-def test_input_larger_than_a_block_streams(
-    monkeypatch: pytest.MonkeyPatch, layout: str
-) -> None:
+def test_input_larger_than_a_block_streams(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
     monkeypatch.setattr(_containers, "BLOCK_BYTES", 16 * 1024)
     events, data = _big_recording()
     if layout == "ndjson":
