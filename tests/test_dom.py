@@ -24,8 +24,11 @@ from replaykit.rrweb._model import (
 # --- builders: plain dicts shaped like recorder JSON, converted to the typed Structs ------
 
 
-def el(node_id: int, tag: str, attrs: dict[str, Any] | None = None, *kids: Any, **flags: Any):
-    node = {"type": 2, "id": node_id, "tagName": tag, "attributes": attrs or {}}
+def el(
+    node_id: int, tag: str, attrs: dict[str, Any] | None = None, *kids: Any, **flags: Any
+) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": 2, "id": node_id, "tagName": tag}
+    node["attributes"] = attrs or {}
     node["childNodes"] = list(kids)
     node.update(flags)
     return node
@@ -39,11 +42,15 @@ def doc(node_id: int, *kids: Any, **flags: Any) -> dict[str, Any]:
     return {"type": 0, "id": node_id, "childNodes": list(kids), **flags}
 
 
+_NODE_TYPE: Any = Node  # a union alias: msgspec accepts it, mypy's `type[T]` does not
+
+
 def node(d: dict[str, Any]) -> Node:
-    return msgspec.convert(d, Node)  # type: ignore[arg-type]
+    converted: Node = msgspec.convert(d, _NODE_TYPE)
+    return converted
 
 
-def add(parent: int, n: dict[str, Any], next_id: int | None = None, **extra: Any) -> dict:
+def add(parent: int, n: dict[str, Any], next_id: int | None = None, **extra: Any) -> dict[str, Any]:
     return {"parentId": parent, "nextId": next_id, "node": n, **extra}
 
 

@@ -30,7 +30,9 @@ from replaykit.rrweb._model import (
 )
 
 
-def el(node_id: int, tag: str, attrs: dict[str, Any] | None = None, *kids: Any, **flags: Any):
+def el(
+    node_id: int, tag: str, attrs: dict[str, Any] | None = None, *kids: Any, **flags: Any
+) -> dict[str, Any]:
     return {
         "type": 2,
         "id": node_id,
@@ -53,7 +55,8 @@ def page(*body_kids: Any) -> DomTracker:
         "childNodes": [el(2, "html", {}, el(3, "body", {}, *body_kids))],
     }
     dom = DomTracker()
-    dom.load_snapshot(msgspec.convert(root, Node))  # type: ignore[arg-type]
+    node_type: Any = Node  # a union alias: msgspec accepts it, mypy's `type[T]` does not
+    dom.load_snapshot(msgspec.convert(root, node_type))
     return dom
 
 
