@@ -20,7 +20,7 @@ absolute times across runs):
 The corpus is read from ``$REPLAYKIT_SHARED/corpus``, else ``../shared/corpus`` relative to the
 repository root; without it the script prints a note and exits 0.
 
-Run from the repository root (about a minute on a 2-core machine)::
+Run from the repository root (about 25 s on a 2-core machine)::
 
     python benchmarks/bench_analyze.py               # best of 5
     python benchmarks/bench_analyze.py --repeat 3 --json
