@@ -8,6 +8,8 @@
 Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
 """
 
+from contextlib import suppress as _suppress
+
 from ._api import AnalyzedReplay, ReplayFailure, analyze, analyze_recording, iter_actions
 from ._errors import (
     RecordingError,
@@ -97,8 +99,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if hasattr(_obj, "__module__") and not isinstance(_obj, tuple):
-        try:
+        with _suppress(AttributeError, TypeError):
             _obj.__module__ = "replaykit"
-        except (AttributeError, TypeError):
-            pass
 del _name, _obj

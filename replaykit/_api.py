@@ -7,7 +7,7 @@ thread (one hop per chunk, never per event) and analyzed with a plain loop in be
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
 from typing import Literal
 
@@ -97,7 +97,7 @@ async def _analyze_stream(
     analyzer: ReplayAnalyzer,
     format: str,
     max_input_bytes: int,
-) -> AsyncIterator[list[Action]]:
+) -> AsyncGenerator[list[Action], None]:
     chunks = _chunks(recording, format, max_input_bytes)
     sentinel = None
     try:
@@ -113,7 +113,9 @@ async def _analyze_stream(
         if tail:
             yield tail
     finally:
-        chunks.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # release the file now, not when the generator is collected
 
 
 async def iter_actions(
@@ -175,7 +177,7 @@ async def analyze(
     ``"raise"`` (the default) the first error propagates. A missing path always raises
     :class:`~replaykit.RecordingNotFoundError` (there is no replay to attach it to).
     """
-    source = paths if isinstance(paths, LocalSource) else LocalSource(paths)  # type: ignore[arg-type]
+    source = paths if isinstance(paths, LocalSource) else LocalSource(paths)
     async for rec in source:
         try:
             result = await analyze_recording(

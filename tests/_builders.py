@@ -45,7 +45,11 @@ def document(*body_children: dict[str, Any], body_id: int = 3) -> dict[str, Any]
 
 
 def meta(t: int, href: str, width: int = 1280, height: int = 800) -> dict[str, Any]:
-    return {"type": 4, "timestamp": T0 + t, "data": {"href": href, "width": width, "height": height}}
+    return {
+        "type": 4,
+        "timestamp": T0 + t,
+        "data": {"href": href, "width": width, "height": height},
+    }
 
 
 def snapshot(t: int, root: dict[str, Any], top: int = 0) -> dict[str, Any]:

@@ -9,7 +9,13 @@ import pytest
 from replaykit import analyze_events, iter_event_chunks
 from replaykit.testing import load_truth, score
 
-SCENARIOS = ["article_reader", "dashboard_heavy", "masked_inputs", "shop_frustrated", "shop_happy_path"]
+SCENARIOS = [
+    "article_reader",
+    "dashboard_heavy",
+    "masked_inputs",
+    "shop_frustrated",
+    "shop_happy_path",
+]
 KINDS = ["click", "input", "select", "scroll", "navigation", "selection"]
 
 
@@ -54,7 +60,10 @@ def test_labels_are_never_generic(analyzed) -> None:  # type: ignore[no-untyped-
         for action in actions:
             if action.kind in ("click", "input", "select", "toggle"):
                 assert action.label, (name, action)
-                assert action.label.strip().lower() not in {"element", "div", "span"}, (name, action)
+                assert action.label.strip().lower() not in {"element", "div", "span"}, (
+                    name,
+                    action,
+                )
 
 
 def test_masked_values_stay_masked(analyzed) -> None:  # type: ignore[no-untyped-def]

@@ -266,7 +266,11 @@ def test_labels_follow_mutations() -> None:
 def test_console_errors_are_unquoted_and_uncaught_flagged() -> None:
     actions = run(
         plugin(100, "rrweb/console@1", {"level": "log", "payload": ['"fine"'], "trace": []}),
-        plugin(200, "rrweb/console@1", {"level": "error", "payload": ['"Boom"', "42"], "trace": ["f (a.js:1:2)"]}),
+        plugin(
+            200,
+            "rrweb/console@1",
+            {"level": "error", "payload": ['"Boom"', "42"], "trace": ["f (a.js:1:2)"]},
+        ),
         plugin(300, "rrweb/console@1", {"level": "error", "payload": ['"Uncaught TypeError: x"']}),
         inc(400, 11, level="error", payload=['"legacy"'], trace=[]),
     )

@@ -45,7 +45,7 @@ async def test_analyze_a_directory_lazily() -> None:
 
 
 async def test_on_error_record_keeps_going(tmp_path: Path) -> None:
-    (tmp_path / "a.json").write_text("[{\"type\": 4, \"timestamp\": 1, \"data\": {}}]")
+    (tmp_path / "a.json").write_text('[{"type": 4, "timestamp": 1, "data": {}}]')
     (tmp_path / "b.json").write_text("not a recording")
     (tmp_path / "c.json").write_bytes(SHOP.read_bytes())
     results = [r async for r in replaykit.analyze(tmp_path, on_error="record")]

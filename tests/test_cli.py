@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from replaykit.cli import cli, main
+from replaykit.cli import cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "recordings"
 SHOP = EXAMPLES / "tracelane-shop-checkout-console.json"

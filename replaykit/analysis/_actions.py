@@ -60,7 +60,7 @@ class _Details(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit
     pass
 
 
-class ClickDetails(_Details, tag="click"):
+class ClickDetails(_Details, frozen=True, tag="click"):
     """A click, double click, context menu or tap.
 
     ``button`` says which: ``click`` (rrweb Click), ``dblclick`` (a DblClick with no Click
@@ -79,7 +79,7 @@ class ClickDetails(_Details, tag="click"):
     href: str | None = None
 
 
-class InputDetails(_Details, tag="input"):
+class InputDetails(_Details, frozen=True, tag="input"):
     """One edit burst in one text field (events on the field less than 1 s apart).
 
     ``value`` is the final text only when the field is neither masked nor sensitive;
@@ -98,7 +98,7 @@ class InputDetails(_Details, tag="input"):
     t_end_ms: int = 0
 
 
-class SelectDetails(_Details, tag="select"):
+class SelectDetails(_Details, frozen=True, tag="select"):
     """A ``<select>`` changed; ``option`` is the chosen option's visible text when known."""
 
     value: str | None = None
@@ -106,14 +106,14 @@ class SelectDetails(_Details, tag="select"):
     masked: bool = False
 
 
-class ToggleDetails(_Details, tag="toggle"):
+class ToggleDetails(_Details, frozen=True, tag="toggle"):
     """A checkbox or radio button changed state."""
 
     field_type: str = "checkbox"
     checked: bool = False
 
 
-class ScrollDetails(_Details, tag="scroll"):
+class ScrollDetails(_Details, frozen=True, tag="scroll"):
     """One scroll burst on one target (events less than 1 s apart).
 
     ``target`` is ``window`` for the document, ``element`` otherwise. ``y``/``x`` are the
@@ -131,7 +131,7 @@ class ScrollDetails(_Details, tag="scroll"):
     programmatic: bool = False
 
 
-class NavigationDetails(_Details, tag="navigation"):
+class NavigationDetails(_Details, frozen=True, tag="navigation"):
     """The page URL changed.
 
     ``how``: ``load`` (new document), ``reload`` (new document, same URL), ``push`` /
@@ -145,7 +145,7 @@ class NavigationDetails(_Details, tag="navigation"):
     document: int = 1
 
 
-class PageLoadDetails(_Details, tag="page_load"):
+class PageLoadDetails(_Details, frozen=True, tag="page_load"):
     """A document finished loading (a Meta + FullSnapshot pair that starts a document)."""
 
     document: int = 1
@@ -154,21 +154,21 @@ class PageLoadDetails(_Details, tag="page_load"):
     nodes: int = 0
 
 
-class ViewportDetails(_Details, tag="viewport"):
+class ViewportDetails(_Details, frozen=True, tag="viewport"):
     """The viewport was resized."""
 
     width: int = 0
     height: int = 0
 
 
-class SelectionDetails(_Details, tag="selection"):
+class SelectionDetails(_Details, frozen=True, tag="selection"):
     """Text selected (one burst of selection changes)."""
 
     text: str = ""
     chars: int = 0
 
 
-class ConsoleErrorDetails(_Details, tag="console_error"):
+class ConsoleErrorDetails(_Details, frozen=True, tag="console_error"):
     """``console.error`` or an uncaught exception (``uncaught``), message un-double-quoted."""
 
     message: str = ""

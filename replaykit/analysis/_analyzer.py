@@ -19,7 +19,9 @@ import msgspec
 from ..rrweb._dom import DomTracker
 from ..rrweb._model import (
     CustomEvent,
+    DocumentNode,
     DomContentLoadedEvent,
+    ElementNode,
     EventChunk,
     FullSnapshotEvent,
     IncrementalEvent,
@@ -29,6 +31,7 @@ from ..rrweb._model import (
     MetaEvent,
     MouseInteractionData,
     MutationData,
+    Node,
     NodeType,
     PluginEvent,
     ScrollData,
@@ -245,6 +248,8 @@ class ReplayAnalyzer:
             t = int(ts)
             if self.end_timestamp is None or t > self.end_timestamp:
                 self.end_timestamp = t
+            if self._open:
+                self._close_stale(t)
             cls = type(ev)
             if cls is IncrementalEvent:
                 data = ev.data
@@ -265,7 +270,6 @@ class ReplayAnalyzer:
                     self._on_viewport(t, data)
                 elif dcls is LogData:
                     self._on_console(t, data.level, data.payload, data.trace)
-                self._close_stale(t)
                 continue
             if cls is MetaEvent:
                 cov_events["meta"] = cov_events.get("meta", 0) + 1
@@ -298,7 +302,6 @@ class ReplayAnalyzer:
                     self._meta_size = (int(ev.data.width), int(ev.data.height))
             else:
                 cov_events["asset"] = cov_events.get("asset", 0) + 1
-            self._close_stale(t)
 
     def _count_kind(self, key: str) -> None:
         events = self.coverage.events
@@ -373,8 +376,6 @@ class ReplayAnalyzer:
         self._open[key] = burst
 
     def _close_stale(self, t: int) -> None:
-        if not self._open:
-            return
         opts = self.options
         for key, burst in list(self._open.items()):
             kind = burst.kind
@@ -442,10 +443,13 @@ class ReplayAnalyzer:
 
     def _on_snapshot(self, t: int, ev: FullSnapshotEvent) -> None:
         href = self._meta_href
+        # A page load restarts the recorder: DomContentLoaded/Load come first, or (recorder
+        # started late) the snapshot's ids are dense 1..N again. A checkout of the same
+        # recorder keeps its id counter, so its ids have gaps once anything was removed.
         new_document = (
             self._documents == 0
             or self._pending_load
-            or (href is not None and self._last_doc_url is not None and href != self.url)
+            or (bool(href) and href != self.url and _ids_are_dense(ev.data.node))
         )
         # A pending burst refers to the old mirror: close it before the ids change meaning.
         for burst in list(self._open.values()):
@@ -515,11 +519,15 @@ class ReplayAnalyzer:
                 raw_how = payload.get("how")
                 if isinstance(raw_how, str):
                     how = raw_how
-        elif tag == "breadcrumb" and isinstance(payload, dict):
+        elif (
+            tag == "breadcrumb"
+            and isinstance(payload, dict)
+            and payload.get("category") == "navigation"
+            and isinstance(payload.get("data"), dict)
+        ):
             # Sentry breadcrumbs: category "navigation" with data.to
-            if payload.get("category") == "navigation" and isinstance(payload.get("data"), dict):
-                href = payload["data"].get("to")
-                how = "push"
+            href = payload["data"].get("to")
+            how = "push"
         if not isinstance(href, str) or not href:
             return
         if href == self.url:
@@ -605,7 +613,7 @@ class ReplayAnalyzer:
         dom = self.dom
         tag = dom.tag(lifted) if lifted in dom else None
         href = dom.attr(lifted, "href") if tag == "a" else None
-        if href is not None and href.startswith("#") or (
+        if (href is not None and href.startswith("#")) or (
             href is not None and self.url and href.startswith(self.url.split("#")[0] + "#")
         ):
             self._anchor_click_t = t
@@ -811,6 +819,21 @@ class ReplayAnalyzer:
             burst.last_t = t
         burst.x, burst.y = data.width, data.height
         self.width, self.height = int(data.width), int(data.height)
+
+
+def _ids_are_dense(root: Node) -> bool:
+    """True when a snapshot's node ids are exactly 1..N, as a fresh recorder numbers them."""
+    count = 0
+    max_id = 0
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if node.id > max_id:
+            max_id = node.id
+        if isinstance(node, ElementNode | DocumentNode):
+            stack.extend(node.child_nodes)
+    return max_id == count
 
 
 def analyze_events(

@@ -40,8 +40,10 @@ def short_url(url: str | None) -> str:
     if not parts.scheme or not parts.netloc:
         return url
     path = parts.path or "/"
-    return path + (f"?{parts.query}" if parts.query else "") + (
-        f"#{parts.fragment}" if parts.fragment else ""
+    return (
+        path
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
     )
 
 

@@ -114,7 +114,7 @@ def analyze(
             click.echo(f"replaykit: error: {replay.source}: {failure.message}", err=True)
             failures.append(failure.exit_code)
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     writer = {
         "markdown": write_markdown,
         "ndjson": write_ndjson,

@@ -14,7 +14,7 @@ from typing import TextIO
 import msgspec
 
 from .._api import AnalyzedReplay
-from ..analysis._timeline import short_url, describe_action
+from ..analysis._timeline import describe_action, short_url
 
 __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
 

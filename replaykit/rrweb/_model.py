@@ -193,19 +193,19 @@ class _NodeBase(
     is_shadow: bool = False
 
 
-class DocumentNode(_NodeBase, tag=0):
+class DocumentNode(_NodeBase, frozen=True, tag=0):
     """A Document: the top page, or an iframe's document attached by a mutation."""
 
     child_nodes: list[Node] = []
 
 
-class DocumentTypeNode(_NodeBase, tag=1):
+class DocumentTypeNode(_NodeBase, frozen=True, tag=1):
     """`<!DOCTYPE name>`."""
 
     name: str = ""
 
 
-class ElementNode(_NodeBase, tag=2):
+class ElementNode(_NodeBase, frozen=True, tag=2):
     """An element. `attributes` values are str, number, `True`, or `None` (mutations)."""
 
     tag_name: str
@@ -215,28 +215,26 @@ class ElementNode(_NodeBase, tag=2):
     is_shadow_host: bool = False
 
 
-class TextNode(_NodeBase, tag=3):
+class TextNode(_NodeBase, frozen=True, tag=3):
     """A text node (possibly masked: every non-space character replaced by `*`)."""
 
     text_content: str = ""
     is_style: bool = False
 
 
-class CDATANode(_NodeBase, tag=4):
+class CDATANode(_NodeBase, frozen=True, tag=4):
     """A CDATA section."""
 
     text_content: str = ""
 
 
-class CommentNode(_NodeBase, tag=5):
+class CommentNode(_NodeBase, frozen=True, tag=5):
     """A comment."""
 
     text_content: str = ""
 
 
-Node: TypeAlias = (
-    DocumentNode | DocumentTypeNode | ElementNode | TextNode | CDATANode | CommentNode
-)
+Node: TypeAlias = DocumentNode | DocumentTypeNode | ElementNode | TextNode | CDATANode | CommentNode
 
 
 # --- incremental snapshot payloads (type 3), dispatched on `source` ---------------------
@@ -252,7 +250,7 @@ class _Item(msgspec.Struct, frozen=True, gc=False, kw_only=True, rename="camel")
     pass
 
 
-class AddedNode(_Item):
+class AddedNode(_Item, frozen=True):
     """One mutation add: insert `node` under `parent_id` before `next_id` (None: append)."""
 
     parent_id: int
@@ -261,7 +259,7 @@ class AddedNode(_Item):
     previous_id: int | None = None
 
 
-class RemovedNode(_Item):
+class RemovedNode(_Item, frozen=True):
     """One mutation remove: drop node `id` and its subtree."""
 
     id: int
@@ -269,14 +267,14 @@ class RemovedNode(_Item):
     is_shadow: bool = False
 
 
-class TextChange(_Item):
+class TextChange(_Item, frozen=True):
     """One mutation text change (`value` None means empty)."""
 
     id: int
     value: str | None = None
 
 
-class AttributeChange(_Item):
+class AttributeChange(_Item, frozen=True):
     """One mutation attribute change; a `None` value removes the attribute.
 
     `style` may be a full string or an object diff `{property: value | [value, prio] | False}`.
@@ -286,7 +284,7 @@ class AttributeChange(_Item):
     attributes: dict[str, Any] = {}
 
 
-class MutationData(_IncrementalBase, tag=0):
+class MutationData(_IncrementalBase, frozen=True, tag=0):
     """DOM mutations; apply removes, then adds, then texts, then attributes."""
 
     adds: list[AddedNode] = []
@@ -296,7 +294,7 @@ class MutationData(_IncrementalBase, tag=0):
     is_attach_iframe: bool = False
 
 
-class Position(_Item):
+class Position(_Item, frozen=True):
     """A sampled pointer position; its time is `event.timestamp + time_offset` (offset <= 0)."""
 
     x: float
@@ -305,13 +303,13 @@ class Position(_Item):
     time_offset: float = 0
 
 
-class MouseMoveData(_IncrementalBase, tag=1):
+class MouseMoveData(_IncrementalBase, frozen=True, tag=1):
     """Batched mouse positions."""
 
     positions: list[Position] = []
 
 
-class MouseInteractionData(_IncrementalBase, tag=2):
+class MouseInteractionData(_IncrementalBase, frozen=True, tag=2):
     """A mouse/touch interaction; `type` is a `MouseInteraction` value."""
 
     type: int
@@ -321,7 +319,7 @@ class MouseInteractionData(_IncrementalBase, tag=2):
     pointer_type: int | None = None
 
 
-class ScrollData(_IncrementalBase, tag=3):
+class ScrollData(_IncrementalBase, frozen=True, tag=3):
     """Scroll position of a node (the Document's id means the window)."""
 
     id: int
@@ -329,14 +327,14 @@ class ScrollData(_IncrementalBase, tag=3):
     y: float = 0
 
 
-class ViewportResizeData(_IncrementalBase, tag=4):
+class ViewportResizeData(_IncrementalBase, frozen=True, tag=4):
     """New viewport size."""
 
     width: float
     height: float
 
 
-class InputData(_IncrementalBase, tag=5):
+class InputData(_IncrementalBase, frozen=True, tag=5):
     """A field's new value (masked as recorded) or checked state."""
 
     id: int
@@ -345,32 +343,32 @@ class InputData(_IncrementalBase, tag=5):
     user_triggered: bool | None = None
 
 
-class TouchMoveData(_IncrementalBase, tag=6):
+class TouchMoveData(_IncrementalBase, frozen=True, tag=6):
     """Batched touch positions."""
 
     positions: list[Position] = []
 
 
-class MediaInteractionData(_IncrementalBase, tag=7):
+class MediaInteractionData(_IncrementalBase, frozen=True, tag=7):
     """Play/pause/seek/volume on a media element."""
 
     type: int
     id: int
 
 
-class StyleSheetRuleData(_IncrementalBase, tag=8):
+class StyleSheetRuleData(_IncrementalBase, frozen=True, tag=8):
     """Style sheet rule change (visual only; not read)."""
 
 
-class CanvasMutationData(_IncrementalBase, tag=9):
+class CanvasMutationData(_IncrementalBase, frozen=True, tag=9):
     """Canvas drawing commands (visual only; not read)."""
 
 
-class FontData(_IncrementalBase, tag=10):
+class FontData(_IncrementalBase, frozen=True, tag=10):
     """Web font load (not read)."""
 
 
-class LogData(_IncrementalBase, tag=11):
+class LogData(_IncrementalBase, frozen=True, tag=11):
     """Legacy console record (rrweb <= 0.9), shaped like the console plugin payload."""
 
     level: str = "log"
@@ -378,17 +376,17 @@ class LogData(_IncrementalBase, tag=11):
     trace: list[Any] = []
 
 
-class DragData(_IncrementalBase, tag=12):
+class DragData(_IncrementalBase, frozen=True, tag=12):
     """Batched positions of an HTML5 drag."""
 
     positions: list[Position] = []
 
 
-class StyleDeclarationData(_IncrementalBase, tag=13):
+class StyleDeclarationData(_IncrementalBase, frozen=True, tag=13):
     """CSS declaration change (visual only; not read)."""
 
 
-class SelectionRange(_Item):
+class SelectionRange(_Item, frozen=True):
     """A selected range between two nodes (usually Text) with character offsets."""
 
     start: int
@@ -397,17 +395,17 @@ class SelectionRange(_Item):
     end_offset: int
 
 
-class SelectionData(_IncrementalBase, tag=14):
+class SelectionData(_IncrementalBase, frozen=True, tag=14):
     """The page's text selection changed."""
 
     ranges: list[SelectionRange] = []
 
 
-class AdoptedStyleSheetData(_IncrementalBase, tag=15):
+class AdoptedStyleSheetData(_IncrementalBase, frozen=True, tag=15):
     """Adopted style sheets (visual only; not read)."""
 
 
-class CustomElementData(_IncrementalBase, tag=16):
+class CustomElementData(_IncrementalBase, frozen=True, tag=16):
     """`customElements.define` (not read)."""
 
 
@@ -435,34 +433,34 @@ IncrementalData: TypeAlias = (
 # --- other payloads ----------------------------------------------------------------------
 
 
-class DomContentLoadedData(_Item):
+class DomContentLoadedData(_Item, frozen=True):
     """Usually empty; 2018 legacy recordings put the page URL here."""
 
     href: str | None = None
 
 
-class LoadData(_Item):
+class LoadData(_Item, frozen=True):
     """Usually empty; 2018 legacy recordings put the viewport size here."""
 
     width: float | None = None
     height: float | None = None
 
 
-class ScrollOffset(_Item):
+class ScrollOffset(_Item, frozen=True):
     """Window scroll at snapshot time."""
 
     top: float = 0
     left: float = 0
 
 
-class FullSnapshotData(_Item):
+class FullSnapshotData(_Item, frozen=True):
     """The whole serialized document."""
 
     node: Node
     initial_offset: ScrollOffset | None = None
 
 
-class MetaData(_Item):
+class MetaData(_Item, frozen=True):
     """Page URL and viewport size, emitted right before every FullSnapshot."""
 
     href: str = ""
@@ -470,14 +468,14 @@ class MetaData(_Item):
     height: float = 0
 
 
-class CustomData(_Item):
+class CustomData(_Item, frozen=True):
     """`record.addCustomEvent(tag, payload)`; `payload` can be anything."""
 
     tag: str
     payload: Any = None
 
 
-class PluginData(_Item):
+class PluginData(_Item, frozen=True):
     """A plugin record; `payload` stays encoded until the analyzer asks for it."""
 
     plugin: str
@@ -491,49 +489,49 @@ class _EventBase(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_field=
     timestamp: float
 
 
-class DomContentLoadedEvent(_EventBase, tag=0):
+class DomContentLoadedEvent(_EventBase, frozen=True, tag=0):
     """type 0."""
 
     data: DomContentLoadedData = DomContentLoadedData()
 
 
-class LoadEvent(_EventBase, tag=1):
+class LoadEvent(_EventBase, frozen=True, tag=1):
     """type 1."""
 
     data: LoadData = LoadData()
 
 
-class FullSnapshotEvent(_EventBase, tag=2):
+class FullSnapshotEvent(_EventBase, frozen=True, tag=2):
     """type 2."""
 
     data: FullSnapshotData
 
 
-class IncrementalEvent(_EventBase, tag=3):
+class IncrementalEvent(_EventBase, frozen=True, tag=3):
     """type 3."""
 
     data: IncrementalData
 
 
-class MetaEvent(_EventBase, tag=4):
+class MetaEvent(_EventBase, frozen=True, tag=4):
     """type 4."""
 
     data: MetaData = MetaData()
 
 
-class CustomEvent(_EventBase, tag=5):
+class CustomEvent(_EventBase, frozen=True, tag=5):
     """type 5."""
 
     data: CustomData
 
 
-class PluginEvent(_EventBase, tag=6):
+class PluginEvent(_EventBase, frozen=True, tag=6):
     """type 6."""
 
     data: PluginData
 
 
-class AssetEvent(_EventBase, tag=7):
+class AssetEvent(_EventBase, frozen=True, tag=7):
     """type 7 (rrweb >= 2): an inlined asset; not read."""
 
 

@@ -96,10 +96,10 @@ class LocalSource:
                     raise RecordingNotFoundError(f"no recordings in directory {raw}")
             elif glob.has_magic(raw):
                 matches = sorted(glob.glob(raw, recursive=True))
-                files = [Path(m) for m in matches if Path(m).is_file()]
-                if not files:
+                matched = [Path(m) for m in matches if Path(m).is_file()]
+                if not matched:
                     raise RecordingNotFoundError(f"no recordings match {raw}")
-                for child in files:
+                for child in matched:
                     yield Recording(
                         replay_id=_replay_id(child),
                         path=str(child),

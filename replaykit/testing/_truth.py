@@ -74,9 +74,7 @@ def truth_items(truth: Mapping[str, Any]) -> list[TruthItem]:
             continue
         if kind == "scroll" and action.get("scroll_before") == action.get("scroll_after"):
             continue
-        items.append(
-            TruthItem(kind=kind, timestamp=int(action["t"]), target=action.get("target"))
-        )
+        items.append(TruthItem(kind=kind, timestamp=int(action["t"]), target=action.get("target")))
     for nav in truth.get("navigations", []):
         items.append(TruthItem(kind="navigation", timestamp=int(nav["t"])))
     return items
