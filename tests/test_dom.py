@@ -312,6 +312,25 @@ def test_remove_drops_whole_subtree_and_counts_unknown() -> None:
     assert_consistent(dom)
 
 
+def test_wide_parent_bulk_detach() -> None:
+    rows = [el(100 + i, "tr", {}, tx(200 + i, f"r{i}")) for i in range(50)]
+    dom = load(page(el(10, "tbody", {}, *rows)))
+    # Re-sort: remove every row, add them back in reverse order (tail drain).
+    removes = [rm(100 + i, 10) for i in range(50)]
+    adds = [
+        add(10, el(100 + i, "tr", {}, tx(200 + i, f"r{i}")), None if i == 0 else 100 + i - 1)
+        for i in range(50)
+    ]
+    dom.apply_mutation(mutation(removes=removes, adds=adds))
+    assert list(dom.children(10)) == list(range(149, 99, -1))
+    assert_consistent(dom)
+    # A removed child, then its wide parent, in one event.
+    dom.apply_mutation(mutation(removes=[rm(100, 10), rm(110, 10), rm(10, 3)]))
+    assert 10 not in dom and 100 not in dom and 200 not in dom
+    assert dom.stats.unknown_ids == 0
+    assert_consistent(dom)
+
+
 def test_texts_and_attributes() -> None:
     dom = load(page(el(10, "a", {"href": "/x", "class": "c"}, tx(11, "old"))))
     dom.apply_mutation(
