@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from replaykit.rrweb import _dom as _dom_module
 from replaykit.rrweb._dom import DomStats, DomTracker
 from replaykit.rrweb._model import (
     Event,
@@ -659,11 +660,33 @@ def _make(kind: str, node_id: int) -> dict[str, Any]:
     return el(node_id, kind, {"id": f"n{node_id}"}, tx(node_id + 100, "x"))
 
 
+_batches = st.lists(st.lists(_op, max_size=8), max_size=12)
+_caps = st.integers(min_value=5, max_value=60)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(_op, max_size=8), max_size=12), st.integers(min_value=5, max_value=60))
+@given(_batches, _caps)
 def test_random_mutations_keep_the_mirror_consistent(
     batches: list[list[tuple[Any, ...]]], max_nodes: int
 ) -> None:
+    _run_random(batches, max_nodes)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_batches, _caps)
+def test_random_mutations_with_bulk_detach_everywhere(
+    batches: list[list[tuple[Any, ...]]], max_nodes: int
+) -> None:
+    # Small trees never reach the width at which removes are detached in bulk: force it.
+    saved = _dom_module._BULK_DETACH_WIDTH
+    setattr(_dom_module, "_BULK_DETACH_WIDTH", 0)  # noqa: B010  # a Final constant
+    try:
+        _run_random(batches, max_nodes)
+    finally:
+        setattr(_dom_module, "_BULK_DETACH_WIDTH", saved)  # noqa: B010
+
+
+def _run_random(batches: list[list[tuple[Any, ...]]], max_nodes: int) -> None:
     dom = load(page(el(5, "div", {}, tx(6, "seed"))), max_nodes=max_nodes, max_depth=12)
     for batch in batches:
         adds, removes, texts, attributes = [], [], [], []
