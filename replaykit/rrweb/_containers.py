@@ -26,7 +26,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Final, Protocol
 
 import msgspec
@@ -40,8 +40,12 @@ from .._errors import (
 )
 
 __all__ = [
+    "BAD_JSON",
+    "BAD_OR_DEEP",
     "BLOCK_BYTES",
     "DECODE_BATCH",
+    "MALFORMED",
+    "TOO_DEEP",
     "Sink",
     "feed",
     "open_source",
@@ -79,6 +83,7 @@ _BY_WINDOW_KEY = re.compile(
     rb'"snapshotsByWindowId"\s*:\s*\{\s*"([^"\\]*(?:\\.[^"\\]*)*)"\s*:\s*\[', re.DOTALL
 )
 _WINDOW_ID_KEY = re.compile(rb'"windowId"\s*:')
+_WINDOW_VALUE = re.compile(rb'"window_id"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
 
 _WRAPPER_ONLY_KEYS: Final = frozenset(
     {"window_id", "events", "snapshots", "snapshotsByWindowId", "pageId", "properties"}
@@ -151,6 +156,11 @@ class Sink(Protocol):
 
 MALFORMED: Final = "malformed"
 TOO_DEEP: Final = "too_deep"
+
+BAD_JSON: Final = (msgspec.DecodeError, UnicodeDecodeError)
+"""What msgspec raises for bytes that are not JSON (invalid UTF-8 is a UnicodeDecodeError)."""
+BAD_OR_DEEP: Final = (*BAD_JSON, RecursionError)
+"""...or for JSON nested deeper than the interpreter's recursion limit."""
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -378,7 +388,7 @@ def _sniff_array(text: bytes) -> str:
         return "posthog"
     try:
         return "posthog" if len(_RAWS.decode(text[:nl])) == 2 else "json"
-    except (msgspec.DecodeError, RecursionError):
+    except BAD_OR_DEEP:
         return "json"
 
 
@@ -386,7 +396,7 @@ def _sniff_object(text: bytes, replay_id: str | None, offset: int) -> str:
     nl = text.find(b"\n")
     line = text if nl < 0 else text[:nl]
     keys: set[str] | None = None
-    with contextlib.suppress(msgspec.DecodeError, RecursionError):
+    with contextlib.suppress(*BAD_OR_DEEP):
         keys = set(_KEYMAP.decode(line))
     if keys is None:
         # The first object does not end on the first line (or in the head): look at names.
@@ -561,7 +571,7 @@ def _decodes(raw: bytes | memoryview) -> bool:
         _RAW.decode(raw)
     except RecursionError:
         return True  # complete but deep: let the sink count it as too deep
-    except msgspec.DecodeError:
+    except BAD_JSON:
         return False
     return True
 
@@ -586,26 +596,25 @@ def _feed_raws(
 
 def _salvage_body(
     sink: Sink, window: str | None, buf: bytes, pos: int, at_end: bool
-) -> Iterator[None]:
+) -> Generator[None, None, bool]:
     """Feed the elements of an array body at `pos` that msgspec rejected as a whole.
 
     Complete elements are fed (bad ones are counted by the sink). An element cut off by
-    the end of the data is dropped when `at_end` (the input was truncated) and counted as
-    malformed otherwise.
+    the end of the data is dropped when `at_end` (the input was truncated: `truncated` is
+    set) and counted as malformed otherwise. Returns whether the closing `]` was found.
     """
     spans, closed = scan_elements(buf, pos, len(buf))
-    if closed is not None and _NON_WS.search(buf, closed):
-        sink.count(window, MALFORMED)  # something after the closing bracket
-    if closed is None:
-        if spans and not _decodes(memoryview(buf)[spans[-1][0] : spans[-1][1]]):
-            spans.pop()
-            if at_end:
-                sink.truncated = True
-            else:
-                sink.count(window, MALFORMED)
-        elif at_end:
+    if closed is not None:
+        if _NON_WS.search(buf, closed):
+            sink.count(window, MALFORMED)  # something after the closing bracket
+    elif spans and not _decodes(memoryview(buf)[spans[-1][0] : spans[-1][1]]):
+        spans.pop()
+        if at_end:
             sink.truncated = True
+        else:
+            sink.count(window, MALFORMED)
     yield from _feed_raws(sink, window, _views(buf, spans))
+    return closed is not None
 
 
 def _feed_array_text(sink: Sink, window: str | None, raw: bytes | memoryview) -> Iterator[None]:
@@ -626,7 +635,7 @@ def _feed_export_array(sink: Sink, window: str | None, raw: bytes | memoryview) 
     """PostHog export `snapshots`: events tagged with `windowId`; split into window runs."""
     try:
         raws: list[msgspec.Raw] = _RAWS.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except BAD_OR_DEEP:
         buf = bytes(raw)
         m = _NON_WS.search(buf)
         pos = m.start() + 1 if m else len(buf)
@@ -643,7 +652,7 @@ def _feed_tagged(
     for r in raws:
         try:
             tag = _WINDOW_TAG.decode(r).windowId
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             tag = None  # not an object: the sink will count it
         w = tag if tag is not None else window
         if w != run_window and run:
@@ -706,7 +715,7 @@ class _ArrayFeeder:
                     # batch, so chunks come out before the whole line is typed.
                     try:
                         raws: list[msgspec.Raw] = _RAWS.decode(data)
-                    except (msgspec.DecodeError, RecursionError):
+                    except BAD_OR_DEEP:
                         pass
                     else:
                         self.opened = not closes
@@ -752,7 +761,7 @@ class _ArrayFeeder:
                 _RAWS.decode(b"[" + seg + b"]")
             except RecursionError:
                 pass
-            except msgspec.DecodeError:
+            except BAD_JSON:
                 return "whole"
         return "line"
 
@@ -806,23 +815,26 @@ class _ArrayFeeder:
                     continue
                 s = s[1:].lstrip()
                 self.opened = True
-            s, closes = _trim(s)
-            if closes:
-                self.opened = False
-            if not s:
+            body, closes = _trim(s)
+            if not body:
+                self.opened = not closes
                 continue
-            if sink.block(None, b"[" + s + b"]"):
+            if sink.block(None, b"[" + body + b"]"):
+                self.opened = not closes
                 yield
                 continue
-            # Only the final block can end inside an element (it has no newline).
-            yield from _salvage_body(sink, None, s, 0, at_end=final)
+            # Scan the line with its closing bracket, if any: the scanner finds the real end
+            # of the array where the `}]` rule of `_trim` guessed. Only the final block can
+            # end inside an element (it has no newline).
+            found = yield from _salvage_body(sink, None, s.lstrip(b","), 0, at_end=final)
+            self.opened = not found
 
 
 def _feed_whole_array(sink: Sink, buf: bytes) -> Iterator[None]:
     """A pretty-printed (or otherwise not line-aligned) array, held whole."""
     try:
         raws: list[msgspec.Raw] = _RAWS.decode(buf)
-    except (msgspec.DecodeError, RecursionError):
+    except BAD_OR_DEEP:
         pass
     else:
         yield from _feed_raws(sink, None, raws)
@@ -835,6 +847,7 @@ def _feed_whole_array(sink: Sink, buf: bytes) -> Iterator[None]:
         spans, closed = scan_elements(buf, m.start() + 1, len(buf))
         if closed is None:
             yield from _salvage_body(sink, None, buf, m.start() + 1, at_end=True)
+            sink.truncated = True  # the array never closed
             return
         yield from _feed_raws(sink, None, _views(buf, spans))
         m = _NON_WS.search(buf, closed)
@@ -851,7 +864,7 @@ def _window_name(raw: bytes | memoryview) -> str | None:
         return None
     try:
         value = _ANY.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except BAD_OR_DEEP:
         return None
     if isinstance(value, str):
         return value
@@ -874,7 +887,7 @@ def _expand(raw: bytes | memoryview, window: str | None, depth: int) -> Iterator
             # PostHog blob lines: `[windowId, event]`.
             try:
                 wid, event = _PAIR.decode(raw)
-            except (msgspec.DecodeError, RecursionError):
+            except BAD_OR_DEEP:
                 pass
             else:
                 if memoryview(event)[0] == _LBRACE and not _packer_like(wid.encode()):
@@ -890,7 +903,7 @@ def _expand(raw: bytes | memoryview, window: str | None, depth: int) -> Iterator
     except RecursionError:
         yield (_DEEP_ITEM, window, b"")
         return
-    except msgspec.DecodeError:
+    except BAD_JSON:
         yield (_BAD_ITEM, window, b"")
         return
     if len(shape.type) or len(shape.timestamp):
@@ -900,7 +913,7 @@ def _expand(raw: bytes | memoryview, window: str | None, depth: int) -> Iterator
     if len(shape.snapshotsByWindowId):
         try:
             by_window = _KEYMAP.decode(shape.snapshotsByWindowId)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             yield (_BAD_ITEM, w, b"")
             return
         for wid, events in by_window.items():
@@ -916,7 +929,7 @@ def _expand(raw: bytes | memoryview, window: str | None, depth: int) -> Iterator
     if len(shape.properties):
         try:
             props = _PROPS.decode(shape.properties)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             props = _Props()
         if len(props.snapshot_data):
             yield from _expand(props.snapshot_data, _window_name(props.window) or w, depth + 1)
@@ -946,7 +959,7 @@ class _ValueFeeder:
                         _RAW.decode(block[span[0] : span[1]])
                     except RecursionError:
                         pass
-                    except msgspec.DecodeError:
+                    except BAD_JSON:
                         yield from self._whole(block + blocks.rest())
                         return
             if not _NON_WS.search(block):
@@ -958,9 +971,10 @@ class _ValueFeeder:
 
     def _lines(self, block: bytes, final: bool) -> Iterator[None]:
         sink = self.sink
+        cut: bytes | None = None
         try:
             values: list[msgspec.Raw] = _RAW.decode_lines(block)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             values = []
             for line in block.split(b"\n"):
                 s = line.strip()
@@ -970,13 +984,15 @@ class _ValueFeeder:
                     values.append(_RAW.decode(s))
                 except RecursionError:
                     sink.count(None, TOO_DEEP)
-                except msgspec.DecodeError:
+                except BAD_JSON:
                     # The final block is the one unterminated line: cut off, not corrupt.
                     if final:
-                        sink.truncated = True
+                        cut = s
                     else:
                         sink.count(None, MALFORMED)
         yield from self._items(item for v in values for item in _expand(v, None, 0))
+        if cut is not None:
+            yield from _salvage_wrapper(sink, cut, strict=False)
 
     def _items(self, items: Iterator[_Item]) -> Iterator[None]:
         sink = self.sink
@@ -1003,8 +1019,8 @@ class _ValueFeeder:
         except RecursionError:
             self.sink.count(None, TOO_DEEP)
             return
-        except msgspec.DecodeError:
-            yield from _salvage_wrapper(self.sink, buf)
+        except BAD_JSON:
+            yield from _salvage_wrapper(self.sink, buf, strict=True)
             return
         items = list(_expand(doc, None, 0))
         if items and all(kind == _BAD_ITEM for kind, _, _ in items):
@@ -1012,19 +1028,31 @@ class _ValueFeeder:
         yield from self._items(iter(items))
 
 
-def _salvage_wrapper(sink: Sink, buf: bytes) -> Iterator[None]:
-    """A wrapper document that does not parse: keep the events array's complete prefix."""
+def _salvage_wrapper(sink: Sink, buf: bytes, *, strict: bool) -> Iterator[None]:
+    """A wrapper that does not parse (cut off): keep its events array's complete prefix.
+
+    `buf` is one JSON value that failed to decode. An event cut off has nothing to keep;
+    with `strict`, a value with no events array at all is not a recording.
+    """
     sink.truncated = True
+    first = _FIRST_KEY.match(buf)
+    if first is not None and first.group(1) in (b"type", b"timestamp"):
+        return  # an event, not a wrapper: nothing complete inside to keep
     window: str | None = None
     m = _BY_WINDOW_KEY.search(buf)
     if m is not None:
         window = _window_name(b'"' + m.group(1) + b'"')
     else:
         m = _ARRAY_KEY.search(buf)
+        if m is not None:
+            named = _WINDOW_VALUE.search(buf, 0, m.start())
+            window = _window_name(b'"' + named.group(1) + b'"') if named else None
     if m is None:
-        raise RecordingFormatError(
-            "not a recording: the JSON document does not parse and holds no events array"
-        )
+        if strict:
+            raise RecordingFormatError(
+                "not a recording: the JSON document does not parse and holds no events array"
+            )
+        return
     spans, closed = scan_elements(buf, m.end(), len(buf))
     if closed is None and spans and not _decodes(memoryview(buf)[spans[-1][0] : spans[-1][1]]):
         spans.pop()

@@ -36,7 +36,7 @@ from .._errors import (
     UsageError,
 )
 from . import _containers
-from ._containers import MALFORMED, TOO_DEEP
+from ._containers import BAD_JSON, BAD_OR_DEEP, MALFORMED, TOO_DEEP
 from ._model import Event, EventChunk
 
 __all__ = [
@@ -246,14 +246,14 @@ class _Sink:
     def block(self, window: str | None, data: bytes | memoryview) -> bool:
         try:
             events = _EVENTS.decode(data)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             pass
         else:
             self.chunker.add(window, events)
             return True
         try:
             raws: list[msgspec.Raw] = _RAWS.decode(data)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             return False
         self._each(window, raws)
         return True
@@ -262,7 +262,7 @@ class _Sink:
         if len(raws) > 1:
             try:
                 events = _EVENTS.decode(b"".join((b"[", b",".join(raws), b"]")))
-            except (msgspec.DecodeError, RecursionError):
+            except BAD_OR_DEEP:
                 pass
             else:
                 self.chunker.add(window, events)
@@ -272,7 +272,7 @@ class _Sink:
     def event_lines(self, window: str | None, data: bytes) -> bool:
         try:
             events = _EVENT.decode_lines(data)
-        except (msgspec.DecodeError, RecursionError):
+        except BAD_OR_DEEP:
             return False
         self.chunker.add(window, events)
         return True
@@ -299,14 +299,14 @@ class _Sink:
             return _EVENT.decode(raw)
         except RecursionError:
             return TOO_DEEP
-        except msgspec.DecodeError:
+        except BAD_JSON:
             pass
         try:
             obj = _ANY.decode(raw)
             fixed = self._repair(obj)
         except RecursionError:
             return TOO_DEEP
-        except msgspec.DecodeError:
+        except BAD_JSON:
             return MALFORMED
         if fixed is None:
             return MALFORMED
@@ -354,7 +354,7 @@ class _Sink:
         if text.lstrip()[:1] == "{":
             try:
                 inner = _ANY.decode(text)
-            except msgspec.DecodeError:
+            except BAD_JSON:
                 inner = None
             if isinstance(inner, dict) and "timestamp" in inner:
                 return inner
@@ -363,7 +363,7 @@ class _Sink:
             return None
         try:
             inner = _ANY.decode(raw)
-        except msgspec.DecodeError:
+        except BAD_JSON:
             return None
         if isinstance(inner, dict) and inner.get("v") == "v1":
             return inner
@@ -376,7 +376,7 @@ class _Sink:
             return None
         try:
             return _ANY.decode(raw)
-        except msgspec.DecodeError:
+        except BAD_JSON:
             return None
 
     def _inflate(self, text: str, wbits: int) -> bytes | None:
