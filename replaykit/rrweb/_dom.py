@@ -1,8 +1,8 @@
 """A flat, in-memory mirror of one recorded document, built from rrweb snapshots and mutations.
 
 The tracker keeps only what labels and selectors need: per node id a tag (or a `#text`-style
-marker for non-elements), the parent id, the depth, the ordered child ids, a few attributes
-and short text. Everything lives in dicts keyed by int node id, so there is no object graph,
+marker for non-elements), the parent id, the depth of elements, the ordered child ids, a few
+attributes and short text. Everything lives in dicts keyed by int node id: no object graph,
 and every walk uses an explicit stack: recordings are untrusted and may be 100,000 levels deep.
 
 Rules follow `rrweb-format.md` §4, §5.1, §7 and §14:
