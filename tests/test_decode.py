@@ -122,7 +122,7 @@ def _lines(values: list[Any]) -> bytes:
     return b"\n".join(json.dumps(v).encode() for v in values) + b"\n"
 
 
-def _one_per_line(events: list[dict[str, Any]]) -> bytes:
+def _one_per_line(events: list[Any]) -> bytes:
     return b"[\n" + b",\n".join(json.dumps(e).encode() for e in events) + b"\n]\n"
 
 
@@ -192,7 +192,7 @@ def _variants() -> dict[str, tuple[str, bytes]]:
             "json",
             json.dumps([_pack(e) if i % 2 else e for i, e in enumerate(events)]).encode(),
         ),
-        "packed-one-per-line": ("json", _one_per_line([_pack(e) for e in events])),  # type: ignore[list-item]
+        "packed-one-per-line": ("json", _one_per_line([_pack(e) for e in events])),
         "json-string-elements": ("json", json.dumps([json.dumps(e) for e in events]).encode()),
         "posthog-cv": ("json", json.dumps([_posthog_compress(e) for e in events]).encode()),
         "events-wrapper": ("wrapped", json.dumps({"events": events}).encode()),
@@ -312,10 +312,12 @@ def test_posthog_compressed_mutation_fields_decode() -> None:
     data = json.dumps([_posthog_compress(e) for e in events]).encode()
     decoded = decode_events(data)
     decoded_mutations = [
-        e for e in decoded if isinstance(e, IncrementalEvent) and isinstance(e.data, MutationData)
+        e.data
+        for e in decoded
+        if isinstance(e, IncrementalEvent) and isinstance(e.data, MutationData)
     ]
     assert len(decoded_mutations) == len(mutations)
-    assert sum(len(m.data.adds) for m in decoded_mutations) == sum(
+    assert sum(len(m.adds) for m in decoded_mutations) == sum(
         len(m["data"]["adds"]) for m in mutations
     )
 
@@ -546,3 +548,26 @@ def test_input_over_the_cap(tmp_path: Path) -> None:
         with pytest.raises(RecordingTooLargeError):
             decode_events(source, max_input_bytes=len(data) - 1)
     assert len(decode_events(path, max_input_bytes=len(data))) == 15
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe-like stream that hands out a few bytes per read."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = data
+        self._pos = 0
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        out = self._data[self._pos : self._pos + self._step]
+        self._pos += len(out)
+        return out
+
+
+@pytest.mark.parametrize("name", ["compact", "ndjson", "steel-lines", "gzip", "highlight-push"])
+def test_stream_that_returns_short_reads(name: str) -> None:
+    data = _variants()[name][1]
+    assert _norm(decode_events(_Trickle(data, 7))) == _plain(_events())

@@ -66,6 +66,7 @@ _OPEN, _CLOSE, _QUOTE, _COMMA, _LBRACE = 0x5B, 0x5D, 0x22, 0x2C, 0x7B
 _WS: Final = b" \t\r\n"
 _EDGE: Final = b", \t\r\n"  # what may sit between a block's edge and its first/last element
 _PROBE_MAX_LINE = 1 << 16
+_HEAD_BYTES = 1 << 16
 _MAX_NESTED_COMPRESSION = 2
 _MAX_WRAPPER_DEPTH = 8
 
@@ -316,9 +317,13 @@ def _noop() -> None:
 
 
 def _read_head(pieces: _Pieces) -> bytes:
-    """The first piece, extended until it holds something other than whitespace."""
+    """The first piece(s): at least `_HEAD_BYTES` (or all there is) for sniffing.
+
+    Streams such as pipes may hand out a few bytes per read; sniffing wants to see the
+    first line whole when it is short.
+    """
     head = pieces.read()
-    while head and not _NON_WS.search(head):
+    while head and (len(head) < _HEAD_BYTES or not _NON_WS.search(head)):
         more = pieces.read()
         if not more:
             break

@@ -25,7 +25,7 @@ import statistics
 import zlib
 from collections.abc import Iterator, Sequence
 from operator import attrgetter
-from typing import IO, Any, Final, TypeAlias, TypeGuard
+from typing import Any, Final, Protocol, TypeAlias, TypeGuard
 
 import msgspec
 
@@ -61,7 +61,14 @@ object around the events (`{"events": [...]}`, `{"data": {"events": [...]}}`,
 DEFAULT_MAX_INPUT_BYTES: Final[int] = 1 << 30
 """Cap (1 GiB) on the input and, separately, on its decompressed size."""
 
-Source: TypeAlias = "bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]"
+
+class _BinaryReader(Protocol):
+    """Anything with `read(n) -> bytes`: an open binary file, BytesIO, a socket file."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+Source: TypeAlias = "bytes | bytearray | memoryview | str | os.PathLike[str] | _BinaryReader"
 
 _EVENTS: msgspec.json.Decoder[list[Event]] = msgspec.json.Decoder(list[Event])
 _EVENT: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
