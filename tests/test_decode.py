@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import zlib
 from pathlib import Path
 from typing import Any
@@ -324,8 +325,16 @@ def test_posthog_compressed_mutation_fields_decode() -> None:
 
 def test_concatenated_gzip_members() -> None:
     events = _events()
-    data = gzip.compress(_lines(events[:7])) + gzip.compress(_lines(events[7:]))
+    first = gzip.compress(_lines(events[:7]))
+    data = first + gzip.compress(_lines(events[7:]))
     assert _norm(decode_events(data)) == _plain(events)
+    # The second member starting exactly at a read boundary (past the 64 KiB sniffing head).
+    noise = {"type": 5, "data": {"tag": "noise", "payload": os.urandom(60_000).hex()}}
+    events = [{**noise, "timestamp": events[0]["timestamp"]}, *events]
+    first = gzip.compress(_lines(events[:7]))
+    assert len(first) > 1 << 16
+    data = first + gzip.compress(_lines(events[7:]))
+    assert _norm(decode_events(_Trickle(data, len(first)))) == _plain(events)
 
 
 def test_concatenated_arrays_one_per_line() -> None:

@@ -262,6 +262,8 @@ class _Inflater:
             self._pending = self._d.unconsumed_tail
             if self._d.eof:
                 rest = self._d.unused_data
+                if self._kind == "gzip" and not rest:
+                    rest = self._src.read()  # the next member may start in the next piece
                 if self._kind == "gzip" and rest[:2] == _GZIP_MAGIC:
                     # Concatenated gzip members (`cat a.gz b.gz`) are one stream.
                     self._d = zlib.decompressobj(self._wbits)
@@ -601,25 +603,23 @@ def _feed_raws(
 
 def _salvage_body(
     sink: Sink, window: str | None, buf: bytes, pos: int, at_end: bool
-) -> Generator[None, None, bool]:
+) -> Generator[None, None, int | None]:
     """Feed the elements of an array body at `pos` that msgspec rejected as a whole.
 
     Complete elements are fed (bad ones are counted by the sink). An element cut off by
     the end of the data is dropped when `at_end` (the input was truncated: `truncated` is
-    set) and counted as malformed otherwise. Returns whether the closing `]` was found.
+    set) and counted as malformed otherwise. Returns the offset just past the closing `]`,
+    or None when the data ended first.
     """
     spans, closed = scan_elements(buf, pos, len(buf))
-    if closed is not None:
-        if _NON_WS.search(buf, closed):
-            sink.count(window, MALFORMED)  # something after the closing bracket
-    elif spans and not _decodes(memoryview(buf)[spans[-1][0] : spans[-1][1]]):
+    if closed is None and spans and not _decodes(memoryview(buf)[spans[-1][0] : spans[-1][1]]):
         spans.pop()
         if at_end:
             sink.truncated = True
         else:
             sink.count(window, MALFORMED)
     yield from _feed_raws(sink, window, _views(buf, spans))
-    return closed is not None
+    return closed
 
 
 def _feed_array_text(sink: Sink, window: str | None, raw: bytes | memoryview) -> Iterator[None]:
@@ -831,8 +831,12 @@ class _ArrayFeeder:
             # Scan the line with its closing bracket, if any: the scanner finds the real end
             # of the array where the `}]` rule of `_trim` guessed. Only the final block can
             # end inside an element (it has no newline).
-            found = yield from _salvage_body(sink, None, s.lstrip(b","), 0, at_end=final)
-            self.opened = not found
+            s = s.lstrip(b", \t")
+            closed = yield from _salvage_body(sink, None, s, 0, at_end=final)
+            if closed is not None:
+                self.opened = False
+                if _NON_WS.search(s, closed):
+                    sink.count(None, MALFORMED)  # something after the closing bracket
 
 
 def _feed_whole_array(sink: Sink, buf: bytes) -> Iterator[None]:
@@ -844,17 +848,16 @@ def _feed_whole_array(sink: Sink, buf: bytes) -> Iterator[None]:
     else:
         yield from _feed_raws(sink, None, raws)
         return
+    # Arrays one after another are read in turn (concatenated segments).
     m = _NON_WS.search(buf)
     while m is not None:
         if buf[m.start()] != _OPEN:
             sink.count(None, MALFORMED)  # trailing junk after the array
             return
-        spans, closed = scan_elements(buf, m.start() + 1, len(buf))
+        closed = yield from _salvage_body(sink, None, buf, m.start() + 1, at_end=True)
         if closed is None:
-            yield from _salvage_body(sink, None, buf, m.start() + 1, at_end=True)
             sink.truncated = True  # the array never closed
             return
-        yield from _feed_raws(sink, None, _views(buf, spans))
         m = _NON_WS.search(buf, closed)
 
 
