@@ -580,3 +580,20 @@ class _Trickle(io.RawIOBase):
 def test_stream_that_returns_short_reads(name: str) -> None:
     data = _variants()[name][1]
     assert _norm(decode_events(_Trickle(data, 7))) == _plain(_events())
+
+
+def test_wrapper_with_megabytes_before_its_events() -> None:
+    events = _events()
+    filler = "m" * (3 << 20)
+    data = json.dumps(
+        {
+            "session_secure_id": "s",
+            "messages": filler,
+            "resources": "[]",
+            "events": {"events": events},
+        }
+    ).encode()
+    assert sniff_format(data[: 1 << 20]) == "wrapped"
+    assert _norm(decode_events(data)) == _plain(events)
+    with pytest.raises(RecordingFormatError):
+        decode_events(json.dumps({"messages": filler}).encode())

@@ -423,3 +423,15 @@ def test_posthog_compressed_event_with_broken_gzip_is_malformed() -> None:
     [event] = [e for c in chunks for e in c.events]
     assert isinstance(event, IncrementalEvent) and isinstance(event.data, MutationData)
     assert [r.id for r in event.data.removes] == [2]
+
+
+def test_unrecognized_lines_among_wrapper_lines_are_malformed() -> None:
+    lines = [{"pageId": "p", "event": e} for e in EVENTS]
+    lines.insert(3, {"pageId": "p", "note": "no event here"})
+    data = b"".join(json.dumps(v).encode() + b"\n" for v in lines)
+    chunks = _chunks(data)
+    assert _totals(chunks) == ({}, 1, 0)
+    assert sum(len(c.events) for c in chunks) == len(EVENTS)
+    # ...but a file of nothing else is not a recording.
+    with pytest.raises(RecordingFormatError):
+        _chunks(b'{"pageId": "p"}\n{"pageId": "q"}\n')

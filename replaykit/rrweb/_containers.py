@@ -405,17 +405,21 @@ def _sniff_object(text: bytes, replay_id: str | None, offset: int) -> str:
     keys: set[str] | None = None
     with contextlib.suppress(*BAD_OR_DEEP):
         keys = set(_KEYMAP.decode(line))
+    long_object = False
     if keys is None:
         # The first object does not end on the first line (or in the head): look at names.
         m = _FIRST_KEY.match(text)
         if m is not None and m.group(1) in (b"type", b"timestamp"):
             return "ndjson"
-        keys = {k.decode() for k in _KEYS.findall(text, 0, 1 << 16)}
+        keys = {k.decode() for k in _KEYS.findall(text)}
+        # Wrappers may put megabytes before their events (Highlight push payloads start
+        # with `messages` and `resources` strings).
+        long_object = nl < 0 and len(text) >= _HEAD_BYTES
     if "window_id" in keys:
         return "posthog"
     if ("type" in keys or "timestamp" in keys) and not keys & _WRAPPER_ONLY_KEYS:
         return "ndjson"
-    if keys & _WRAPPER_KEYS:
+    if keys & _WRAPPER_KEYS or long_object:
         return "wrapped"
     raise RecordingFormatError(
         f"not a recording: JSON object without a known key (starts with {text[:24]!r})",
@@ -952,8 +956,15 @@ class _ValueFeeder:
         self.sink = sink
         self.fmt = fmt
         self.probed = False
+        self.recognized = False  # some value held an event or an array of them
+        self.unrecognized = False
 
     def run(self, blocks: _LineBlocks) -> Iterator[None]:
+        yield from self._run(blocks)
+        if self.unrecognized and not self.recognized:
+            raise RecordingFormatError("not a recording: no JSON value here holds events")
+
+    def _run(self, blocks: _LineBlocks) -> Iterator[None]:
         for block, final in blocks:
             if not self.probed:
                 # As for arrays: a first line that is not a whole value means one
@@ -1006,6 +1017,10 @@ class _ValueFeeder:
         sink = self.sink
         pending: dict[str | None, list[bytes | memoryview]] = {}
         for kind, window, payload in items:
+            if kind == _BAD_ITEM:
+                self.unrecognized = True
+            else:
+                self.recognized = True
             if kind == _EVENT_ITEM:
                 batch = pending.setdefault(window, [])
                 batch.append(payload)
@@ -1030,10 +1045,7 @@ class _ValueFeeder:
         except BAD_JSON:
             yield from _salvage_wrapper(self.sink, buf, strict=True)
             return
-        items = list(_expand(doc, None, 0))
-        if items and all(kind == _BAD_ITEM for kind, _, _ in items):
-            raise RecordingFormatError("not a recording: no events found in the JSON document")
-        yield from self._items(iter(items))
+        yield from self._items(_expand(doc, None, 0))
 
 
 def _salvage_wrapper(sink: Sink, buf: bytes, *, strict: bool) -> Iterator[None]:
