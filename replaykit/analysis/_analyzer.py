@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from .._gc import gc_paused
 from ..rrweb._dom import DomTracker
 from ..rrweb._model import (
     CustomEvent,
@@ -219,7 +220,8 @@ class ReplayAnalyzer:
         cov.inversions += chunk.inversions
         if chunk.truncated:
             cov.input_truncated = True
-        self._process(chunk.events)
+        with gc_paused():  # the DOM mirror allocates heavily and holds no cycles
+            self._process(chunk.events)
         return self._release(final=False)
 
     def finish(self) -> list[Action]:

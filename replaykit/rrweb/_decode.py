@@ -35,6 +35,7 @@ from .._errors import (
     ReplaykitError,
     UsageError,
 )
+from .._gc import without_gc
 from . import _containers
 from ._containers import BAD_JSON, BAD_OR_DEEP, MALFORMED, TOO_DEEP
 from ._model import Event, EventChunk
@@ -250,6 +251,7 @@ class _Sink:
 
     # -- container interface (see _containers.Sink) --
 
+    @without_gc
     def block(self, window: str | None, data: bytes | memoryview) -> bool:
         try:
             events = _EVENTS.decode(data)
@@ -265,6 +267,7 @@ class _Sink:
         self._each(window, raws)
         return True
 
+    @without_gc
     def elements(self, window: str | None, raws: Sequence[bytes | memoryview]) -> None:
         if len(raws) > 1:
             try:
@@ -276,6 +279,7 @@ class _Sink:
                 return
         self._each(window, raws)
 
+    @without_gc
     def event_lines(self, window: str | None, data: bytes) -> bool:
         try:
             events = _EVENT.decode_lines(data)

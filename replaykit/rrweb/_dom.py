@@ -25,7 +25,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -33,6 +32,7 @@ from typing import Any, Final
 
 import msgspec
 
+from .._gc import gc_paused
 from ._model import (
     AddedNode,
     CDATANode,
@@ -368,18 +368,14 @@ class DomTracker:
         # The mirror holds no reference cycles, but its ~N/2 child lists are GC-tracked; a
         # full collection every few thousand new lists makes loading superlinear (1.2 vs
         # 0.9 us/node at 200k nodes). Pause the collector for the bulk load only.
-        gc_was_enabled = gc.isenabled()
-        if gc_was_enabled:
-            gc.disable()
         try:
-            if self._register(root, None, 0):
-                self._root = root.id
-                if isinstance(root, (ElementNode, DocumentNode)) and root.child_nodes:
-                    self._load_children(root)
+            with gc_paused():
+                if self._register(root, None, 0):
+                    self._root = root.id
+                    if isinstance(root, (ElementNode, DocumentNode)) and root.child_nodes:
+                        self._load_children(root)
         finally:
             self._snapshot_mode = False
-            if gc_was_enabled:
-                gc.enable()
         self._update_counts()
 
     def apply_mutation(self, m: MutationData) -> None:
