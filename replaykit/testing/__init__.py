@@ -1,5 +1,24 @@
-"""Helpers for testing code built on replaykit: scoring analyses against ground truth."""
+"""Helpers for testing code built on replaykit.
 
+Ground-truth scoring of analyses (:func:`score`, :func:`load_truth`, ...) and
+:class:`FakeMixpanel`, a local fake of the Mixpanel session-replay service over real
+sockets (Insights discovery, bulk signing, the signed CDN and raw export), with switches
+for the failures a client must survive.
+"""
+
+from ._fake_mixpanel import FakeMixpanel, FakeReplay, FaultRule, Faults, LoggedRequest
 from ._truth import KindScore, TruthItem, found_items, load_truth, score, truth_items
 
-__all__ = ["KindScore", "TruthItem", "found_items", "load_truth", "score", "truth_items"]
+__all__ = [
+    "FakeMixpanel",
+    "FakeReplay",
+    "FaultRule",
+    "Faults",
+    "KindScore",
+    "LoggedRequest",
+    "TruthItem",
+    "found_items",
+    "load_truth",
+    "score",
+    "truth_items",
+]
