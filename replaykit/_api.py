@@ -15,6 +15,7 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplaykitError
+from ._gc import gc_paused
 from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer
 from .analysis._options import AnalyzerOptions
@@ -99,13 +100,16 @@ async def _analyze_stream(
     max_input_bytes: int,
 ) -> AsyncGenerator[list[Action], None]:
     chunks = _chunks(recording, format, max_input_bytes)
-    sentinel = None
     try:
         while True:
-            chunk = await anyio.to_thread.run_sync(next, chunks, sentinel)
-            if chunk is None:
-                break
-            batch = analyzer.feed(chunk)
+            # One collector pause spans decoding and analyzing a chunk, so its events are
+            # freed by reference counting before any collection could scan them.
+            with gc_paused():
+                chunk = await anyio.to_thread.run_sync(next, chunks, None)
+                if chunk is None:
+                    break
+                batch = analyzer.feed(chunk)
+                del chunk
             if batch:
                 yield batch
             await anyio.lowlevel.checkpoint()

@@ -844,7 +844,16 @@ def analyze_events(
     """Analyze a whole replay synchronously; returns its actions and coverage."""
     analyzer = ReplayAnalyzer(replay_id, options)
     actions: list[Action] = []
-    for chunk in chunks:
-        actions.extend(analyzer.feed(chunk))
+    iterator = iter(chunks)
+    while True:
+        # Decode and analyze each chunk inside one collector pause, and drop it before the
+        # pause ends: its events are then freed by reference counting without ever being
+        # scanned by a collection (which costs as much as decoding them did).
+        with gc_paused():
+            chunk = next(iterator, None)
+            if chunk is None:
+                break
+            actions.extend(analyzer.feed(chunk))
+            del chunk
     actions.extend(analyzer.finish())
     return actions, analyzer.coverage

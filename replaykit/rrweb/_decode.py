@@ -60,6 +60,8 @@ object around the events (`{"events": [...]}`, `{"data": {"events": [...]}}`,
 """
 
 DEFAULT_MAX_INPUT_BYTES: Final[int] = 1 << 30
+CHUNK_BYTES: Final[int] = 1 << 20
+"""Input bytes behind one chunk at most (unless one event is larger): 1 MiB."""
 """Cap (1 GiB) on the input and, separately, on its decompressed size."""
 
 
@@ -171,7 +173,7 @@ def _iter_chunks(
     try:
         pieces, close = _containers.open_source(source, cap, replay_id)
         try:
-            chunker = _Chunker(chunk_events, max_jump_ms)
+            chunker = _Chunker(chunk_events, max_jump_ms, CHUNK_BYTES)
             sink = _Sink(chunker, cap)
             for _ in _containers.feed(pieces, fmt, sink, cap=cap, replay_id=replay_id):
                 yield from chunker.drain()
@@ -258,7 +260,7 @@ class _Sink:
         except BAD_OR_DEEP:
             pass
         else:
-            self.chunker.add(window, events)
+            self.chunker.add(window, events, len(data))
             return True
         try:
             raws: list[msgspec.Raw] = _RAWS.decode(data)
@@ -275,7 +277,7 @@ class _Sink:
             except BAD_OR_DEEP:
                 pass
             else:
-                self.chunker.add(window, events)
+                self.chunker.add(window, events, sum(len(r) for r in raws))
                 return
         self._each(window, raws)
 
@@ -285,7 +287,7 @@ class _Sink:
             events = _EVENT.decode_lines(data)
         except BAD_OR_DEEP:
             return False
-        self.chunker.add(window, events)
+        self.chunker.add(window, events, len(data))
         return True
 
     def count(self, window: str | None, key: str, n: int = 1) -> None:
@@ -295,14 +297,16 @@ class _Sink:
 
     def _each(self, window: str | None, raws: Sequence[bytes | memoryview]) -> None:
         good: list[Event] = []
+        size = 0
         for raw in raws:
             result = self._decode_one(raw)
             if isinstance(result, str):
                 self.chunker.count(window, result)
             else:
                 good.append(result)
+                size += len(raw)
         if good:
-            self.chunker.add(window, good)
+            self.chunker.add(window, good, size)
 
     def _decode_one(self, raw: bytes | memoryview) -> Event | str:
         """An event, or the key to count the element under."""
@@ -414,10 +418,12 @@ class _Sink:
 
 
 class _Pending:
-    __slots__ = ("events", "malformed", "start", "too_deep", "unknown")
+    __slots__ = ("events", "malformed", "sizes", "start", "too_deep", "unknown")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        # Input bytes behind each event (a block's size spread evenly over its events).
+        self.sizes: list[float] = []
         self.start = 0  # events before it were emitted (sliced lazily, see _Chunker._emit)
         self.unknown: dict[str, int] = {}
         self.malformed = 0
@@ -430,13 +436,17 @@ class _Pending:
 class _Chunker:
     """Cuts events into chunks per window, repairing and sorting timestamps per chunk.
 
-    A chunk is emitted once `chunk_events` + 5 events wait, so the outlier test sees five
-    neighbours after the chunk's last event too. The newest chunk is held back until the
-    next one (or the end) so that `truncated` can still be set on the last chunk.
+    A chunk is emitted once `chunk_events` events, or events from `chunk_bytes` of input,
+    wait with 5 more behind them, so the outlier test sees five neighbours after the
+    chunk's last event too. The byte budget keeps memory proportional to the chunk, not
+    the recording: decoded events take ~3.5x the bytes they came from. The newest chunk
+    is held back until the next one (or the end) so that `truncated` can still be set on
+    the last chunk.
     """
 
-    def __init__(self, chunk_events: int, max_jump_ms: float) -> None:
+    def __init__(self, chunk_events: int, max_jump_ms: float, chunk_bytes: int) -> None:
         self._size = chunk_events
+        self._bytes = chunk_bytes
         self._jump = max_jump_ms
         self._pending: dict[str | None, _Pending] = {}
         self._history: dict[str | None, list[float]] = {}
@@ -451,15 +461,31 @@ class _Chunker:
             pending = self._pending[window] = _Pending()
         return pending
 
-    def add(self, window: str | None, events: list[Event]) -> None:
+    def add(self, window: str | None, events: list[Event], nbytes: int = 0) -> None:
         pending = self._get(window)
         pending.events.extend(events)
+        pending.sizes.extend([nbytes / len(events)] * len(events) if events else ())
         self.elements += len(events)
-        while len(pending.events) - pending.start >= self._size + _LOOKAHEAD:
-            self._emit(window, pending, self._size)
+        while True:
+            size = self._next_size(pending)
+            if len(pending.events) - pending.start < size + _LOOKAHEAD:
+                break
+            self._emit(window, pending, size)
         if pending.start:
             del pending.events[: pending.start]
+            del pending.sizes[: pending.start]
             pending.start = 0
+
+    def _next_size(self, pending: _Pending) -> int:
+        """Events in the next chunk: `chunk_events`, or fewer once they hold `chunk_bytes`."""
+        total = 0.0
+        sizes = pending.sizes
+        end = min(len(sizes), pending.start + self._size)
+        for i in range(pending.start, end):
+            total += sizes[i]
+            if total >= self._bytes:
+                return i - pending.start + 1
+        return self._size
 
     def count(self, window: str | None, key: str, n: int = 1) -> None:
         pending = self._get(window)

@@ -383,8 +383,11 @@ class DomTracker:
         self._epoch += 1
         stats = self.stats
         parent_of = self._parent
-        # Text caches are only filled by queries, so most events need no invalidation at all.
-        touched: list[int] | None = [] if self._tc else None
+        # Cached texts are only filled by label queries, which are rare next to mutations:
+        # dropping the whole cache is O(1) per event, where walking each touched node's
+        # ancestors cost more than the queries it saved.
+        if self._tc:
+            self._tc = {}
 
         tag_of = self._tag
         text_of = self._text
@@ -401,8 +404,6 @@ class DomTracker:
             parent = parent_of[rid]
             siblings = None
             if parent is not None:
-                if touched is not None:
-                    touched.append(parent)
                 siblings = kids_of.get(parent)
                 if siblings is not None and len(siblings) > _BULK_DETACH_WIDTH:
                     if bulk is None:
@@ -427,8 +428,6 @@ class DomTracker:
                     pass
             if self._shadow:
                 self._shadow.discard(rid)
-            if touched is not None:
-                self._tc.pop(rid, None)
 
         if bulk is not None:
             for parent, gone in bulk.items():
@@ -437,7 +436,7 @@ class DomTracker:
                     siblings[:] = [k for k in siblings if k not in gone]
 
         if m.adds:
-            self._apply_adds(m.adds, touched)
+            self._apply_adds(m.adds)
 
         for change in m.texts:
             tid = change.id
@@ -452,8 +451,6 @@ class DomTracker:
                 value = value[:_TEXT_MAX]
                 stats.truncated_texts += 1
             text_of[tid] = value
-            if touched is not None:
-                touched.append(tid)
 
         for attr_change in m.attributes:
             aid = attr_change.id
@@ -463,32 +460,29 @@ class DomTracker:
                 continue
             if tag[0] == "#":
                 continue  # attributes only exist on elements
-            self._set_attrs(aid, attr_change.attributes, touched)
+            self._set_attrs(aid, attr_change.attributes)
 
-        if touched:
-            self._invalidate(touched)
         self._update_counts()
 
-    def _apply_adds(self, adds: list[AddedNode], touched: list[int] | None) -> None:
+    def _apply_adds(self, adds: Sequence[AddedNode]) -> None:
         """Insert adds in array order. An add whose parent (or non-null `next_id`) is missing
         waits for that id and is retried once it is inserted, which is linear where repeated
         passes over the queue would be quadratic on a reversed chain. Adds still waiting at
         the end are dropped and counted."""
         waiting: dict[int, list[AddedNode]] = {}
-        batch = adds
+        batch: Sequence[AddedNode] = adds
         while batch:
             woken: list[AddedNode] = []
-            self._add_batch(batch, waiting, woken, touched)
+            self._add_batch(batch, waiting, woken)
             batch = woken
         if waiting:
             self.stats.unknown_parents += sum(len(v) for v in waiting.values())
 
     def _add_batch(
         self,
-        batch: list[AddedNode],
+        batch: Sequence[AddedNode],
         waiting: dict[int, list[AddedNode]],
         woken: list[AddedNode],
-        touched: list[int] | None,
     ) -> None:
         parent_of = self._parent
         kids_of = self._kids
@@ -500,6 +494,12 @@ class DomTracker:
         max_depth = self._max_depth
         max_nodes = self._max_nodes
         tag_cache = _TAG_CACHE
+        # Recorders emit siblings tail-first, each inserted before the one just inserted:
+        # remember where the last insert-before went so the next one is O(1).
+        hint_parent = hint_pos = -1
+        # Room left under the node cap, tracked locally: `len(parent_of)` per add is a
+        # measurable share of the loop. Re-read after any slow-path call.
+        room = max_nodes - len(parent_of) if not capped else 0
         for add in batch:
             pid = add.parent_id
             parent_depth = depth_of.get(pid)
@@ -510,6 +510,7 @@ class DomTracker:
                     self.stats.unknown_parents += _count_subtree(add.node)
                 elif pid in capped:
                     self._drop(add.node, capped[pid])
+                    room = 0
                 else:
                     _wait(waiting, pid, add)
                 continue
@@ -525,6 +526,7 @@ class DomTracker:
                 # A move sent as a plain add, or a checkout racing a mutation: the new node
                 # replaces the old one and its subtree (which may hold the parent or sibling).
                 self._remove_subtree(nid)
+                room = max_nodes - len(parent_of) if not capped else 0
                 if pid not in parent_of:
                     _wait(waiting, pid, add)
                     continue
@@ -534,8 +536,9 @@ class DomTracker:
             depth = parent_depth + 1
             container: ElementNode | DocumentNode | None = None
             # Inlined `_register` for the common case: most adds are one new Text or element.
-            fast = depth <= max_depth and len(parent_of) < max_nodes and not capped
-            if fast and isinstance(node, TextNode):
+            fast = room > 0 and depth <= max_depth
+            if fast and type(node) is TextNode:
+                room -= 1
                 parent_of[nid] = pid
                 tag_of[nid] = _TEXT
                 text = node.text_content
@@ -546,7 +549,8 @@ class DomTracker:
                     text_of[nid] = text
                 if node.is_shadow:
                     self._shadow.add(nid)
-            elif fast and isinstance(node, ElementNode):
+            elif fast and type(node) is ElementNode:
+                room -= 1
                 parent_of[nid] = pid
                 depth_of[nid] = depth
                 name = node.tag_name
@@ -566,7 +570,9 @@ class DomTracker:
             else:
                 if isinstance(node, DocumentNode):
                     self._detach_documents(pid)  # an iframe reload attaches a new document
-                if not self._register(node, pid, depth):
+                registered = self._register(node, pid, depth)
+                room = max_nodes - len(parent_of) if not capped else 0
+                if not registered:
                     continue
                 if isinstance(node, (ElementNode, DocumentNode)) and node.child_nodes:
                     container = node
@@ -577,13 +583,17 @@ class DomTracker:
             elif prev is not None and prev != -1 and parent_of.get(prev) == pid:
                 siblings.insert(_rindex(siblings, prev) + 1, nid)
             elif nxt is not None and nxt != -1 and parent_of.get(nxt) == pid:
-                siblings.insert(_rindex(siblings, nxt), nid)
+                if hint_parent == pid and hint_pos < len(siblings) and siblings[hint_pos] == nxt:
+                    pos = hint_pos
+                else:
+                    pos = _rindex(siblings, nxt)
+                siblings.insert(pos, nid)
+                hint_parent, hint_pos = pid, pos
             else:
                 siblings.append(nid)
             if container is not None:
                 self._load_children(container)
-            if touched is not None:
-                touched.append(pid)
+                room = max_nodes - len(parent_of) if not capped else 0
             if waiting:
                 if container is not None:
                     for sub_id in _subtree_ids(node):
@@ -761,7 +771,7 @@ class DomTracker:
                 self._root = None
         else:
             if self._tc:
-                self._invalidate([parent])  # duplicate/move removals happen outside `removes`
+                self._tc = {}  # duplicate/move removals happen outside `removes` too
             if detach:
                 siblings = kids_of.get(parent)
                 if siblings:
@@ -772,7 +782,6 @@ class DomTracker:
         attrs_of = self._attrs
         text_of = self._text
         shadow = self._shadow
-        tc = self._tc
         stack = [nid]
         while stack:
             x = stack.pop()
@@ -792,10 +801,8 @@ class DomTracker:
                     del self._by_id[attrs["id"]]
             if shadow:
                 shadow.discard(x)
-            if tc:
-                tc.pop(x, None)
 
-    def _set_attrs(self, nid: int, changes: dict[str, Any], touched: list[int] | None) -> None:
+    def _set_attrs(self, nid: int, changes: dict[str, Any]) -> None:
         """Apply one attribute change record to element `nid` (None removes)."""
         current = self._attrs.get(nid)
         for name, value in changes.items():
@@ -822,8 +829,6 @@ class DomTracker:
                     del self._by_id[old]
                 if norm is not None:
                     self._index_id(norm, nid)
-            elif key == "aria-hidden" and touched is not None:
-                touched.append(nid)  # visibility of the subtree's text changed
         if current is not None and not current:
             del self._attrs[nid]
 
@@ -832,18 +837,6 @@ class DomTracker:
         if other is not None and other != nid and other in self._parent:
             self._id_lossy = True
         self._by_id[value] = nid
-
-    def _invalidate(self, touched: list[int]) -> None:
-        """Drop cached text of every touched node and its ancestors (each visited once)."""
-        tc = self._tc
-        parent_of = self._parent
-        seen: set[int] = set()
-        for start in touched:
-            node: int | None = start
-            while node is not None and node not in seen:
-                seen.add(node)
-                tc.pop(node, None)
-                node = parent_of.get(node)
 
     def _update_counts(self) -> None:
         stats = self.stats

@@ -7,7 +7,10 @@ cheaply (`_cssText` aside, which stays an attribute value). Sources the analyzer
 read (style sheets, canvas, fonts, ...) decode to empty Structs: they are counted, never
 looked into.
 
-Every Struct is frozen and `gc=False`: event trees are acyclic by construction.
+Every Struct is frozen and `gc=False`: event trees are acyclic by construction. Arrays
+decode to tuples, not lists: CPython stops tracking a tuple of untracked items after one
+collection, while a list is re-scanned by every collection that reaches it, and a large
+snapshot holds ~100,000 of them.
 """
 
 from __future__ import annotations
@@ -196,7 +199,7 @@ class _NodeBase(
 class DocumentNode(_NodeBase, frozen=True, tag=0):
     """A Document: the top page, or an iframe's document attached by a mutation."""
 
-    child_nodes: list[Node] = []
+    child_nodes: tuple[Node, ...] = ()
 
 
 class DocumentTypeNode(_NodeBase, frozen=True, tag=1):
@@ -210,7 +213,7 @@ class ElementNode(_NodeBase, frozen=True, tag=2):
 
     tag_name: str
     attributes: dict[str, Any] = {}
-    child_nodes: list[Node] = []
+    child_nodes: tuple[Node, ...] = ()
     is_svg: bool = False
     is_shadow_host: bool = False
 
@@ -287,10 +290,10 @@ class AttributeChange(_Item, frozen=True):
 class MutationData(_IncrementalBase, frozen=True, tag=0):
     """DOM mutations; apply removes, then adds, then texts, then attributes."""
 
-    adds: list[AddedNode] = []
-    removes: list[RemovedNode] = []
-    texts: list[TextChange] = []
-    attributes: list[AttributeChange] = []
+    adds: tuple[AddedNode, ...] = ()
+    removes: tuple[RemovedNode, ...] = ()
+    texts: tuple[TextChange, ...] = ()
+    attributes: tuple[AttributeChange, ...] = ()
     is_attach_iframe: bool = False
 
 
@@ -306,7 +309,7 @@ class Position(_Item, frozen=True):
 class MouseMoveData(_IncrementalBase, frozen=True, tag=1):
     """Batched mouse positions."""
 
-    positions: list[Position] = []
+    positions: tuple[Position, ...] = ()
 
 
 class MouseInteractionData(_IncrementalBase, frozen=True, tag=2):
@@ -346,7 +349,7 @@ class InputData(_IncrementalBase, frozen=True, tag=5):
 class TouchMoveData(_IncrementalBase, frozen=True, tag=6):
     """Batched touch positions."""
 
-    positions: list[Position] = []
+    positions: tuple[Position, ...] = ()
 
 
 class MediaInteractionData(_IncrementalBase, frozen=True, tag=7):
@@ -379,7 +382,7 @@ class LogData(_IncrementalBase, frozen=True, tag=11):
 class DragData(_IncrementalBase, frozen=True, tag=12):
     """Batched positions of an HTML5 drag."""
 
-    positions: list[Position] = []
+    positions: tuple[Position, ...] = ()
 
 
 class StyleDeclarationData(_IncrementalBase, frozen=True, tag=13):
@@ -398,7 +401,7 @@ class SelectionRange(_Item, frozen=True):
 class SelectionData(_IncrementalBase, frozen=True, tag=14):
     """The page's text selection changed."""
 
-    ranges: list[SelectionRange] = []
+    ranges: tuple[SelectionRange, ...] = ()
 
 
 class AdoptedStyleSheetData(_IncrementalBase, frozen=True, tag=15):
