@@ -464,8 +464,8 @@ def bench_synthetic(repeat: int) -> list[SyntheticResult]:
         f"DOM+analysis {big.analysis_s / small.analysis_s:.2f}   (linear ≈ 2.0)"
     )
     print(
-        f"{big.nodes // 1000}k end-to-end {big.total_s:.3f} s   (target ≤ {TARGET_200K_S} s; "
-        f"{verdict(big.total_s <= TARGET_200K_S)})"
+        f"{big.nodes // 1000}k DOM cost {big.analysis_s:.3f} s   (target ≤ {TARGET_200K_S} s; "
+        f"{verdict(big.analysis_s <= TARGET_200K_S)}); end-to-end {big.total_s:.3f} s"
     )
     return results
 
@@ -712,12 +712,22 @@ def collect_targets(
         )
     )
     big = synthetic[-1] if synthetic else None
+    # The target is the DOM cost ("DOM cost linear, 200,000 nodes <= 0.3 s"): the
+    # DOM + analysis time over already-decoded chunks. End-to-end is reported beside it.
     out.append(
         Target(
-            "200k-node snapshot end-to-end",
+            "200k-node snapshot DOM cost",
             f"≤ {TARGET_200K_S} s",
+            f"{big.analysis_s:.3f} s" if big else "-",
+            big.analysis_s <= TARGET_200K_S if big else None,
+        )
+    )
+    out.append(
+        Target(
+            "(info) 200k-node snapshot end-to-end",
+            "-",
             f"{big.total_s:.3f} s" if big else "-",
-            big.total_s <= TARGET_200K_S if big else None,
+            None,
         )
     )
     heavy = next((r for r in spoiler or [] if r.file == HEAVY), None)
