@@ -404,7 +404,7 @@ def test_fallbacks_describe_the_container_or_the_step() -> None:
     assert default_label(dom, 23) == 'span in "Reviews"'
     assert default_label(dom, 30) == "button#load-more"  # interactive: its selector step
     assert default_label(dom, 31) == "div.empty"  # no container text below body
-    assert default_label(dom, 3) == "body"  # the page's text says nothing about a click
+    assert default_label(dom, 3) == "page background"  # a click on <body> itself
     assert default_label(dom, 999) == "unknown element"
     assert default_label(dom, 1) == "document"
     for node_id in (1, 2, 3, 10, 11, 12, 13, 20, 23, 30, 31):

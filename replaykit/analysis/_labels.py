@@ -535,8 +535,9 @@ def default_label(dom: DomTracker, node_id: int) -> str:
 
     Masked text is never used: if it was all there was, the label is "masked text (N
     chars)". Otherwise a non-interactive element is described by its nearest labelled
-    container (`div in "Order summary"`), and anything else by its selector step without
-    position (`button#load-more`). Text nodes are labelled as their parent element; unknown
+    container (`div in "Order summary"`), a click on `<html>`/`<body>` itself is "page
+    background", and anything else by its selector step without position
+    (`button#load-more`). Text nodes are labelled as their parent element; unknown
     ids are "unknown element".
     """
     if node_id not in dom:
@@ -589,6 +590,8 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
             return text
     if found.masked is not None:
         return f"masked text ({len(found.masked)} chars)"
+    if tag in _PAGE_TAGS:
+        return "page background"  # a click that hit no element of its own
     if not _is_interactive(dom, element):
         context = _context_label(dom, element, tag)
         if context:
