@@ -22,3 +22,8 @@ __all__ = [
     "score",
     "truth_items",
 ]
+
+# Public names report the public module, so reprs and docs say `replaykit.testing.FakeMixpanel`.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

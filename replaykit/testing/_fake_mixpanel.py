@@ -92,7 +92,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 import anyio.to_thread
 import msgspec
@@ -525,14 +525,16 @@ class FakeMixpanel:
         return replay is not None and replay.env == env
 
     def _sign(self, prefix: str) -> str:
+        """A Cloud-CDN-style signed-prefix query string; each one names its own key."""
         expires_at = self.now() + self.faults.sign_ttl
         b64 = base64.urlsafe_b64encode(prefix.encode()).decode()
-        unsigned = f"URLPrefix={b64}&Expires={math.ceil(expires_at)}&KeyName=fake-cdn-key"
-        digest = hmac.new(self._key, unsigned.encode(), hashlib.sha1).digest()
-        signature = base64.urlsafe_b64encode(digest).decode()
         with self._lock:
+            token_id = len(self._tokens) + 1
+            unsigned = f"URLPrefix={b64}&Expires={math.ceil(expires_at)}&KeyName=fake-{token_id}"
+            digest = hmac.new(self._key, unsigned.encode(), hashlib.sha1).digest()
+            signature = base64.urlsafe_b64encode(digest).decode()
             self._tokens[signature] = _Token(
-                token_id=len(self._tokens) + 1, prefix=prefix, expires_at=expires_at
+                token_id=token_id, prefix=prefix, expires_at=expires_at
             )
             qs = f"{unsigned}&Signature={signature}"
             self.signed_query_strings.append(qs)
@@ -674,7 +676,7 @@ def _insights(fake: FakeMixpanel, body: Any) -> tuple[int, Any]:
         "date_range": {"from_date": days[0], "to_date": days[1]},
         "headers": ["$metric", *groups],
         "meta": {"is_segmentation_limit_hit": hit},
-        "series": {f"{label} [{suffix}]": root or {"$overall": {"all": 0}}},
+        "series": {f"{label} [{suffix}]": root},
     }
 
 
@@ -730,6 +732,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeMixpanel/1"
     timeout = 30
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
     conn_id: int
     route: Route
@@ -740,6 +743,9 @@ class _Handler(BaseHTTPRequestHandler):
     token_id: int | None
     body: Any
     rule: FaultRule | None
+    url: SplitResult
+    started: float
+    logged: bool
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake logs into ``fake.requests`` instead."""
@@ -759,19 +765,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         fake = self.server.fake
-        url = urlsplit(self.path)
+        self.url = urlsplit(self.path)
+        path = self.url.path
         self.route = "other"
-        if url.path == "/api/query/insights":
+        if path == "/api/query/insights":
             self.route = "insights"
-        elif _SIGN_PATH.match(url.path):
+        elif _SIGN_PATH.match(path):
             self.route = "sign"
-        elif url.path.startswith("/cdn/"):
+        elif path.startswith("/cdn/"):
             self.route = "cdn"
-        elif url.path == "/api/2.0/export":
+        elif path == "/api/2.0/export":
             self.route = "export"
-        self.status, self.fault, self.rule = 0, None, None
+        self.status, self.fault, self.rule, self.logged = 0, None, None, False
         self.replay_id, self.chunk, self.token_id, self.body = None, None, None, None
-        started = time.perf_counter()
+        self.started = time.perf_counter()
         with fake._lock:
             in_flight = fake._in_flight.get(self.route, 0) + 1
             fake._in_flight[self.route] = in_flight
@@ -783,16 +790,20 @@ class _Handler(BaseHTTPRequestHandler):
                     self.body = msgspec.json.decode(raw)
                 except msgspec.DecodeError:
                     self.body = raw.decode("utf-8", "replace")
-            self._handle(url.path, url.query, in_flight)
+            self._handle(path, self.url.query, in_flight)
         except _Abort:
             self.close_connection = True
         finally:
-            with fake._lock:
-                fake._in_flight[self.route] -= 1
-            self._log(url.path, url.query, started)
+            self._done()
 
-    def _log(self, path: str, query: str, started: float) -> None:
-        params = parse_qs(query, keep_blank_values=True)
+    def _done(self) -> None:
+        """Log the request and leave the in-flight count (once; before the last byte goes out,
+        so a client that has its answer always finds it in ``fake.requests``)."""
+        if self.logged:
+            return
+        self.logged = True
+        fake = self.server.fake
+        params = parse_qs(self.url.query, keep_blank_values=True)
         if "Signature" in params:
             params["Signature"] = ["REDACTED"]
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -801,7 +812,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry = LoggedRequest(
             route=self.route,
             method=self.command,
-            path=path,
+            path=self.url.path,
             params=params,
             headers=headers,
             body=self.body,
@@ -810,44 +821,47 @@ class _Handler(BaseHTTPRequestHandler):
             replay_id=self.replay_id,
             chunk=self.chunk,
             token_id=self.token_id,
-            started=started,
+            started=self.started,
             ended=time.perf_counter(),
             connection=self.conn_id,
         )
-        with self.server.fake._lock:
-            self.server.fake._log.append(entry)
+        with fake._lock:
+            fake._in_flight[self.route] -= 1
+            fake._log.append(entry)
 
-    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        """Answer: bytes as JSON bytes, str as text, anything else JSON-encoded."""
-        content_type = "application/json"
-        if isinstance(body, bytes):
-            data = body
-        elif isinstance(body, str):
-            data, content_type = body.encode(), "text/plain; charset=utf-8"
-        else:
-            data = msgspec.json.encode(body)
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer: bytes as they are, str as text, anything else JSON-encoded."""
+        if isinstance(body, str):
+            body, content_type = body.encode(), "text/plain; charset=utf-8"
+        data = body if isinstance(body, bytes) else msgspec.json.encode(body)
         self.status = status
         action = self.rule.action if self.rule is not None and status == 200 else None
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        if action == "cut":
-            self.send_header("Connection", "close")
-        else:
-            self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
+        head = [
+            f"HTTP/1.1 {status} {self.responses.get(status, ('Fault',))[0]}",
+            f"Server: {self.server_version}",
+            f"Date: {self.date_time_string()}",
+            f"Content-Type: {content_type}",
+            *(f"{k}: {v}" for k, v in (headers or {}).items()),
+            "Connection: close" if action == "cut" else f"Content-Length: {len(data)}",
+        ]
+        out = memoryview("\r\n".join([*head, "", ""]).encode() + data)
         if action in ("truncate", "cut"):
-            self.wfile.write(data[: max(1, len(data) // 2)])
+            self._done()
+            self.wfile.write(out[: len(out) - len(data) // 2])
             raise _Abort
-        if action == "slow" and self.rule is not None:
-            step = max(1, -(-len(data) // 4))
-            for i in range(0, len(data), step):
-                if i and self.server.fake._stopping.wait(self.rule.delay):
-                    raise _Abort
-                self.wfile.write(data[i : i + step])
-            return
-        self.wfile.write(data)
+        step = -(-len(out) // 4) if action == "slow" and self.rule is not None else len(out)
+        for i in range(0, len(out) - 1, step):
+            if i and self.rule is not None and self.server.fake._stopping.wait(self.rule.delay):
+                raise _Abort
+            self.wfile.write(out[i : min(i + step, len(out) - 1)])
+        self._done()
+        self.wfile.write(out[-1:])
 
     def _reset(self) -> None:
         """Abort the connection with a TCP reset (SO_LINGER 0, then close)."""
@@ -859,6 +873,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _match_rule(self) -> FaultRule | None:
         fake = self.server.fake
+        fired = None
         with fake._lock:
             for rule in fake.faults.rules:
                 if rule.route != self.route:
@@ -867,11 +882,11 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 if rule.replay_id is not None and rule.replay_id != self.replay_id:
                     continue
-                rule.hits += 1
+                rule.hits += 1  # every matching rule counts the request; the first due fires
                 last = None if rule.times is None else rule.on_call + rule.times - 1
-                if rule.hits >= rule.on_call and (last is None or rule.hits <= last):
-                    return rule
-        return None
+                due = rule.hits >= rule.on_call and (last is None or rule.hits <= last)
+                fired = fired or (rule if due else None)
+        return fired
 
     def _authorized(self) -> bool:
         fake = self.server.fake
@@ -1046,12 +1061,4 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append(msgspec.json.encode(ev) + b"\n")
             if limit is not None and len(lines) >= limit:
                 break
-        self._send_ndjson(b"".join(lines))
-
-    def _send_ndjson(self, data: bytes) -> None:
-        self.status = 200
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._send(200, b"".join(lines), content_type="application/x-ndjson")
