@@ -64,7 +64,8 @@ and supports ``min`` (of ``$time``, in unix seconds) and ``total``.
 **Observation.** ``fake.requests`` is a thread-safe snapshot of :class:`LoggedRequest`
 (route, method, path, params, headers with ``Authorization`` replaced by ``REDACTED``, JSON
 body, status, applied fault, replay id, chunk, token id, ``perf_counter`` start/end,
-connection number); ``Signature`` params are logged as ``REDACTED`` too.
+connection number); ``Signature`` params are logged as ``REDACTED`` too. The log keeps the
+last ``log_limit`` requests (constructor argument; unbounded by default).
 ``fake.peak_concurrency(route)``, ``fake.calls(route)``, ``fake.open_connections`` (live TCP
 connections, server side) and :meth:`FakeMixpanel.wait_for_connections` support assertions
 on bounds and cleanup; ``fake.signed_query_strings`` holds every credential issued, so tests
@@ -87,6 +88,7 @@ import socket
 import struct
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -300,6 +302,7 @@ class FakeMixpanel:
         username: str = "fake-sa.user",
         secret: str | None = None,
         oauth_token: str | None = None,
+        log_limit: int | None = None,
     ) -> None:
         self.project_id = project_id
         self.username = username
@@ -314,7 +317,8 @@ class FakeMixpanel:
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._log: list[LoggedRequest] = []
+        self._log: deque[LoggedRequest] = deque(maxlen=log_limit)
+        self._calls: Counter[str] = Counter()
         self._tokens: dict[str, _Token] = {}
         self._by_sha: dict[str, str] = {}
         self._in_flight: dict[str, int] = {}
@@ -469,8 +473,9 @@ class FakeMixpanel:
             return list(self._log)
 
     def calls(self, route: Route) -> int:
-        """How many requests of ``route`` the fake has answered."""
-        return sum(1 for r in self.requests if r.route == route)
+        """How many requests of ``route`` the fake has answered (since :meth:`reset_log`)."""
+        with self._lock:
+            return self._calls[route]
 
     def peak_concurrency(self, route: Route) -> int:
         """The most requests of ``route`` that were in flight at the same time."""
@@ -496,6 +501,7 @@ class FakeMixpanel:
         """Forget logged requests and peak concurrency (rules and tokens are kept)."""
         with self._lock:
             self._log.clear()
+            self._calls.clear()
             self._peak = dict(self._in_flight)
 
     def now(self) -> float:
@@ -828,6 +834,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake._in_flight[self.route] -= 1
             fake._log.append(entry)
+            fake._calls[self.route] += 1
 
     def _send(
         self,
