@@ -5,6 +5,11 @@
     async for replay in replaykit.analyze("recordings/"):
         print(replay.markdown())
 
+    async with replaykit.MixpanelClient() as mp:           # Mixpanel session replays
+        async with mp.replays_for_user("user-42") as replays:
+            async for replay in replays:
+                print(replay.markdown())
+
 Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
 """
 
@@ -12,11 +17,23 @@ from contextlib import suppress as _suppress
 
 from ._api import AnalyzedReplay, ReplayFailure, analyze, analyze_recording, iter_actions
 from ._errors import (
+    AuthenticationError,
+    ConfigError,
+    InvalidResponseError,
+    MixpanelError,
+    QueryError,
+    RateLimitError,
     RecordingError,
     RecordingFormatError,
     RecordingNotFoundError,
     RecordingTooLargeError,
     ReplaykitError,
+    ReplayNotFoundError,
+    ServerError,
+    SessionReplayAccessError,
+    SignedURLExpiredError,
+    TransientError,
+    UnsupportedReplayFormatError,
     UsageError,
 )
 from .analysis._actions import (
@@ -48,6 +65,17 @@ from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
 from .rrweb._dom import DomTracker
 from .rrweb._model import EventChunk
 from .sources._local import LocalSource, Recording
+from .sources.mixpanel import (
+    ClientLimits,
+    FetchedReplay,
+    MixpanelClient,
+    MixpanelConfig,
+    MixpanelEvent,
+    ReplayDescriptor,
+    RetryPolicy,
+    SignedReplay,
+    Timeouts,
+)
 
 __version__ = "0.1.0"
 
@@ -56,27 +84,48 @@ __all__ = [
     "Action",
     "AnalyzedReplay",
     "AnalyzerOptions",
+    "AuthenticationError",
     "ClickDetails",
+    "ClientLimits",
+    "ConfigError",
     "ConsoleErrorDetails",
     "Coverage",
     "DomTracker",
     "EventChunk",
+    "FetchedReplay",
     "InputDetails",
+    "InvalidResponseError",
     "LocalSource",
+    "MixpanelClient",
+    "MixpanelConfig",
+    "MixpanelError",
+    "MixpanelEvent",
     "NavigationDetails",
     "PageLoadDetails",
+    "QueryError",
+    "RateLimitError",
     "Recording",
     "RecordingError",
     "RecordingFormatError",
     "RecordingNotFoundError",
     "RecordingTooLargeError",
     "ReplayAnalyzer",
+    "ReplayDescriptor",
     "ReplayFailure",
+    "ReplayNotFoundError",
     "ReplaykitError",
+    "RetryPolicy",
     "ScrollDetails",
     "SelectDetails",
     "SelectionDetails",
+    "ServerError",
+    "SessionReplayAccessError",
+    "SignedReplay",
+    "SignedURLExpiredError",
+    "Timeouts",
     "ToggleDetails",
+    "TransientError",
+    "UnsupportedReplayFormatError",
     "UsageError",
     "ViewportDetails",
     "analyze",

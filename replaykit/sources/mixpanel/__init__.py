@@ -1,0 +1,34 @@
+"""The Mixpanel session-replay source: discover → sign → fetch → analyze, plus events.
+
+    from replaykit.sources.mixpanel import MixpanelClient, MixpanelConfig
+
+    config = MixpanelConfig.from_env(base_url="http://127.0.0.1:8080")  # or MP_* variables
+    async with MixpanelClient(config) as mp:
+        async with mp.analyze(["replay-1", "replay-2"]) as replays:
+            async for replay in replays:
+                ...
+
+The public names are re-exported from :mod:`replaykit`; the protocol is described in
+``docs/mixpanel-replay-protocol.md``.
+"""
+
+from ._client import ClientLimits, MixpanelClient, RetryPolicy
+from ._config import BASE_URL_ENV, MixpanelConfig, Timeouts
+from ._discover import ReplayDescriptor
+from ._download import FetchedReplay, safe_filename
+from ._events import MixpanelEvent
+from ._sign import SignedReplay
+
+__all__ = [
+    "BASE_URL_ENV",
+    "ClientLimits",
+    "FetchedReplay",
+    "MixpanelClient",
+    "MixpanelConfig",
+    "MixpanelEvent",
+    "ReplayDescriptor",
+    "RetryPolicy",
+    "SignedReplay",
+    "Timeouts",
+    "safe_filename",
+]

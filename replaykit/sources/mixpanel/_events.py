@@ -1,0 +1,231 @@
+"""The Mixpanel events join: a user's events during each replay, from the raw export API.
+
+``GET {export}/export?project_id=P&from_date=D&to_date=D&where=<expr>`` streams NDJSON, one
+``{"event": name, "properties": {"time": <unix s>, "distinct_id": ..., ...}}`` per line
+(protocol doc §6). The join asks once per user for the days spanning all of that user's
+replays (plus a day either side: older projects count export days in their own time
+zone) and clips each event to the replay windows, so it finds every event of the user,
+not only those tagged with ``$mp_replay_id``. Replays with no known user fall back to the
+tagged events: ``properties["$mp_replay_id"]`` equal to the replay id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from typing import Any, Final
+
+import msgspec
+
+from ..._api import AnalyzedReplay
+from ..._errors import UsageError
+from ._discover import DEFAULT_LOOKBACK_DAYS, DateArg, ReplayDescriptor, parse_day
+from ._http import Session
+
+__all__ = ["EventsTarget", "MixpanelEvent", "ReplayWindow", "iter_events", "windows"]
+
+UNKNOWN_END_MS: Final = 24 * 3600 * 1000
+"""Window length assumed when a replay's end is unknown (a descriptor, not yet fetched)."""
+
+_IDS_PER_QUERY: Final = 50  # tagged-mode `where` expressions stay short
+
+
+class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One Mixpanel event of a replay's user during that replay.
+
+    ``time_ms`` is epoch milliseconds; ``properties`` are the event's properties as
+    exported (``time`` and ``distinct_id`` included).
+    """
+
+    replay_id: str
+    name: str
+    time_ms: int
+    distinct_id: str | None
+    properties: dict[str, Any]
+
+
+class _Line(msgspec.Struct):
+    event: str
+    properties: dict[str, Any] = {}
+
+
+_LINE = msgspec.json.Decoder(_Line)
+
+
+class ReplayWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """Internal: the span of one replay and whose it is."""
+
+    replay_id: str
+    distinct_id: str | None
+    start_ms: int | None
+    end_ms: int | None
+
+    def contains(self, t: int, margin: int) -> bool:
+        if self.start_ms is None:
+            return True
+        end = self.end_ms if self.end_ms is not None else self.start_ms + UNKNOWN_END_MS
+        return self.start_ms - margin <= t <= end + margin
+
+
+EventsTarget = str | ReplayDescriptor | AnalyzedReplay
+
+
+def windows(
+    replays: EventsTarget | Iterable[EventsTarget], distinct_id: str | None
+) -> list[ReplayWindow]:
+    """The windows of ``replays``; ``distinct_id`` fills in where a replay has none."""
+    items = [replays] if isinstance(replays, str | ReplayDescriptor | AnalyzedReplay) else replays
+    out: list[ReplayWindow] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(
+                ReplayWindow(replay_id=item, distinct_id=distinct_id, start_ms=None, end_ms=None)
+            )
+        elif isinstance(item, ReplayDescriptor):
+            out.append(
+                ReplayWindow(
+                    replay_id=item.replay_id,
+                    distinct_id=item.distinct_id or distinct_id,
+                    start_ms=item.start_time_ms,
+                    end_ms=None,
+                )
+            )
+        else:
+            out.append(
+                ReplayWindow(
+                    replay_id=item.replay_id,
+                    distinct_id=distinct_id,
+                    start_ms=item.start_timestamp,
+                    end_ms=item.end_timestamp,
+                )
+            )
+    return out
+
+
+def _day(ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date()
+
+
+def _date_range(
+    group: Sequence[ReplayWindow], from_date: DateArg, to_date: DateArg, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    start, end = parse_day(from_date, "from_date"), parse_day(to_date, "to_date")
+    starts = [w.start_ms for w in group if w.start_ms is not None]
+    if start is None:
+        if starts and len(starts) == len(group):
+            start = _day(min(starts)) - dt.timedelta(days=1)
+        else:
+            start = (end or today) - dt.timedelta(days=DEFAULT_LOOKBACK_DAYS - 1)
+    if end is None:
+        if starts and len(starts) == len(group):
+            ends = [
+                w.end_ms if w.end_ms is not None else (w.start_ms or 0) + UNKNOWN_END_MS
+                for w in group
+            ]
+            end = min(today, _day(max(ends)) + dt.timedelta(days=1))
+        else:
+            end = today
+    if start > end:
+        raise UsageError(f"from_date {start} is after to_date {end}")
+    return start, end
+
+
+def _quote(value: str) -> str:
+    # Mixpanel expressions take JSON-style double-quoted strings.
+    return json.dumps(value)
+
+
+def _time_ms(props: dict[str, Any]) -> int | None:
+    value = props.get("time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value * 1000 if value < 1e12 else value)
+
+
+async def _export(
+    session: Session,
+    where: str,
+    start: dt.date,
+    end: dt.date,
+    names: Sequence[str] | None,
+) -> AsyncIterator[_Line]:
+    cfg = session.config
+    params = {
+        "from_date": start.isoformat(),
+        "to_date": end.isoformat(),
+        "where": where,
+    }
+    if cfg.uses_service_account:
+        params["project_id"] = str(cfg.project_id)
+    if names:
+        params["event"] = json.dumps(list(names))
+    async with session.api_stream(
+        "GET",
+        f"{cfg.export_base}/export",
+        what="export",
+        params=params,
+        limiter=session.query_limiter,
+    ) as response:
+        async for line in response.aiter_lines():
+            if not line.strip():
+                continue
+            try:
+                yield _LINE.decode(line)
+            except msgspec.DecodeError:
+                continue  # a line that is not an event (the export has no other records)
+
+
+async def iter_events(
+    session: Session,
+    targets: list[ReplayWindow],
+    *,
+    from_date: DateArg = None,
+    to_date: DateArg = None,
+    margin_ms: int = 0,
+    names: Sequence[str] | None = None,
+) -> AsyncGenerator[MixpanelEvent, None]:
+    """Yield the events of every window, one export call per user (or id batch)."""
+    today = dt.datetime.fromtimestamp(session.clock(), dt.UTC).date()
+    by_user: dict[str, list[ReplayWindow]] = {}
+    untagged: list[ReplayWindow] = []
+    for w in targets:
+        if w.distinct_id is not None:
+            by_user.setdefault(w.distinct_id, []).append(w)
+        else:
+            untagged.append(w)
+    for user, group in by_user.items():
+        start, end = _date_range(group, from_date, to_date, today)
+        where = f'properties["distinct_id"] == {_quote(user)}'
+        async for line in _export(session, where, start, end, names):
+            t = _time_ms(line.properties)
+            if t is None:
+                continue
+            for w in group:
+                if w.contains(t, margin_ms):
+                    yield MixpanelEvent(
+                        replay_id=w.replay_id,
+                        name=line.event,
+                        time_ms=t,
+                        distinct_id=user,
+                        properties=line.properties,
+                    )
+    for i in range(0, len(untagged), _IDS_PER_QUERY):
+        group = untagged[i : i + _IDS_PER_QUERY]
+        by_id = {w.replay_id: w for w in group}
+        start, end = _date_range(group, from_date, to_date, today)
+        where = " or ".join(f'properties["$mp_replay_id"] == {_quote(r)}' for r in by_id)
+        async for line in _export(session, where, start, end, names):
+            t = _time_ms(line.properties)
+            rid = line.properties.get("$mp_replay_id")
+            window = by_id.get(rid) if isinstance(rid, str) else None
+            if t is None or window is None or not window.contains(t, margin_ms):
+                continue
+            owner = line.properties.get("distinct_id")
+            yield MixpanelEvent(
+                replay_id=window.replay_id,
+                name=line.event,
+                time_ms=t,
+                distinct_id=owner if isinstance(owner, str) else None,
+                properties=line.properties,
+            )

@@ -1,0 +1,259 @@
+"""The many-replay pipeline: resolve → sign → fetch + work, joined by bounded streams.
+
+::
+
+    inputs ─▶ resolve ──(≤ sign_batch)──▶ sign ──(0)──▶ N workers ──(0)──▶ consumer
+             (ids → descriptors,          (one bulk     (walk the CDN,
+              one Insights query          call per      analyze or write)
+              per 200 ids)                batch)
+
+Every stream is bounded, so a slow consumer stops the workers, the workers stop the
+signer and the signer stops discovery: nothing is fetched far ahead of its use (which also
+keeps signatures fresh). A replay that fails yields an error record and the rest go on;
+errors that doom every replay (credentials, permissions, configuration) end the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from contextlib import aclosing
+from typing import Final, TypeVar
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ..._api import AnalyzedReplay, ReplayFailure
+from ..._errors import (
+    AuthenticationError,
+    ConfigError,
+    MixpanelError,
+    RecordingError,
+    ReplaykitError,
+    ReplayNotFoundError,
+    SessionReplayAccessError,
+    TransientError,
+)
+from ...analysis._analyzer import ReplayAnalyzer
+from ...analysis._options import AnalyzerOptions
+from ...rrweb._model import EventChunk
+from ._discover import ReplayDescriptor, discover
+from ._fetch import Walk, decoded_delivery
+from ._http import Session
+from ._sign import SignedReplay, sign_batch
+
+__all__ = [
+    "FATAL",
+    "ReplayInput",
+    "analyze_one",
+    "failure_record",
+    "resign_for",
+    "run_pipeline",
+]
+
+logger = logging.getLogger("replaykit.mixpanel")
+
+R = TypeVar("R")
+ReplayInput = str | ReplayDescriptor
+Job = tuple[ReplayDescriptor, SignedReplay | ReplaykitError]
+
+FATAL: Final = (AuthenticationError, SessionReplayAccessError, ConfigError)
+"""Errors that would fail every replay alike: they end a run instead of one replay."""
+_HYDRATE_BATCH: Final = 200
+
+
+def failure_record(exc: ReplaykitError) -> ReplayFailure:
+    """The error record of a replay that failed (class name, message, exit code)."""
+    return ReplayFailure(error=type(exc).__name__, message=str(exc), exit_code=exc.exit_code)
+
+
+def resign_for(session: Session, replay_id: str) -> Callable[[], Awaitable[SignedReplay]]:
+    """A callable that signs one replay again (one bulk call holding one id)."""
+
+    async def resign() -> SignedReplay:
+        result = (await sign_batch(session, [replay_id]))[replay_id]
+        if isinstance(result, MixpanelError):
+            raise result
+        return result
+
+    return resign
+
+
+async def analyze_one(
+    session: Session,
+    target: ReplayDescriptor,
+    signed: SignedReplay,
+    options: AnalyzerOptions | None,
+) -> AnalyzedReplay:
+    """Walk one replay and analyze its chunks as they arrive."""
+    analyzer = ReplayAnalyzer(target.replay_id, options)
+    actions = []
+
+    async def feed(chunk: EventChunk) -> None:
+        # One thread hop per chunk (thousands of events): the event loop keeps the other
+        # downloads moving while the analyzer works.
+        actions.extend(await anyio.to_thread.run_sync(analyzer.feed, chunk))
+
+    walk = Walk(session, target, signed, resign_for(session, target.replay_id))
+    deliver, finish = decoded_delivery(target.replay_id, feed)
+    await walk.run(deliver)
+    await finish(walk.truncated)
+    actions.extend(analyzer.finish())
+    return AnalyzedReplay(
+        replay_id=target.replay_id,
+        source=f"mixpanel:{target.replay_id}",
+        actions=actions,
+        coverage=analyzer.coverage,
+        start_timestamp=analyzer.start_timestamp,
+        end_timestamp=analyzer.end_timestamp,
+    )
+
+
+async def _hydrate(session: Session, ids: list[str]) -> list[ReplayDescriptor]:
+    """Descriptors for ``ids`` from one discovery query; unknown ones get a guessed retention."""
+    found: dict[str, ReplayDescriptor] = {}
+    try:
+        gen = discover(session, replay_ids=ids, warn_missing_retention=False)
+        async with aclosing(gen):
+            async for d in gen:
+                found[d.replay_id] = d
+    except TransientError as exc:
+        # Discovery shares the tight Query API budget; without it the fetch still works by
+        # trying each standard retention suffix, so degrade instead of failing the run.
+        logger.warning("discovery failed (%s); guessing retention periods", exc)
+    return [found.get(rid) or ReplayDescriptor(replay_id=rid, retention_known=False) for rid in ids]
+
+
+async def _resolve(
+    session: Session,
+    items: Iterable[ReplayInput] | AsyncIterable[ReplayInput],
+    limit: int | None,
+    retention_days: int | None,
+    skip: Callable[[str], R | None] | None,
+    targets: MemoryObjectSendStream[ReplayDescriptor],
+    out: MemoryObjectSendStream[R],
+) -> None:
+    async with targets, out:
+        pending: list[str] = []
+        taken = 0
+
+        async def flush() -> None:
+            for d in await _hydrate(session, pending):
+                await targets.send(d)
+            pending.clear()
+
+        async def take(item: ReplayInput) -> None:
+            rid = item if isinstance(item, str) else item.replay_id
+            done = skip(rid) if skip is not None else None
+            if done is not None:
+                await out.send(done)
+            elif isinstance(item, ReplayDescriptor):
+                await targets.send(item)
+            elif retention_days is not None:
+                await targets.send(ReplayDescriptor(replay_id=item, retention_days=retention_days))
+            else:
+                pending.append(item)
+                if len(pending) >= _HYDRATE_BATCH:
+                    await flush()
+
+        if isinstance(items, AsyncIterable):
+            iterator = aiter(items)
+            try:
+                async for item in iterator:
+                    if limit is not None and taken >= limit:
+                        break
+                    taken += 1
+                    await take(item)
+            finally:
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        else:
+            for item in items:
+                if limit is not None and taken >= limit:
+                    break
+                taken += 1
+                await take(item)
+        if pending:
+            await flush()
+
+
+async def _sign(
+    session: Session,
+    targets: MemoryObjectReceiveStream[ReplayDescriptor],
+    jobs: MemoryObjectSendStream[Job],
+) -> None:
+    async with targets, jobs:
+        async for first in targets:
+            await anyio.sleep(0)  # let the resolver queue more before the batch is cut
+            batch = [first]
+            while len(batch) < session.limits.sign_batch:
+                try:
+                    batch.append(targets.receive_nowait())
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            try:
+                results: dict[str, SignedReplay | MixpanelError] = dict(
+                    await sign_batch(session, [d.replay_id for d in batch])
+                )
+            except FATAL:
+                raise
+            except MixpanelError as exc:
+                results = {d.replay_id: exc for d in batch}
+            for d in batch:
+                await jobs.send((d, results.get(d.replay_id) or _missing(d.replay_id)))
+
+
+def _missing(replay_id: str) -> ReplayNotFoundError:
+    return ReplayNotFoundError("the sign answer has no entry for this replay", replay_id=replay_id)
+
+
+async def _worker(
+    jobs: MemoryObjectReceiveStream[Job],
+    out: MemoryObjectSendStream[R],
+    work: Callable[[ReplayDescriptor, SignedReplay], Awaitable[R]],
+    failed: Callable[[str, ReplaykitError], R],
+) -> None:
+    async with jobs, out:
+        async for target, signed in jobs:
+            if isinstance(signed, ReplaykitError):
+                result = failed(target.replay_id, signed)
+            else:
+                try:
+                    result = await work(target, signed)
+                except FATAL:
+                    raise
+                except (MixpanelError, RecordingError) as exc:
+                    logger.warning("replay %s failed: %s", target.replay_id, exc.message)
+                    result = failed(target.replay_id, exc)
+            await out.send(result)
+
+
+async def run_pipeline(
+    session: Session,
+    items: Iterable[ReplayInput] | AsyncIterable[ReplayInput],
+    out: MemoryObjectSendStream[R],
+    *,
+    work: Callable[[ReplayDescriptor, SignedReplay], Awaitable[R]],
+    failed: Callable[[str, ReplaykitError], R],
+    concurrency: int,
+    limit: int | None = None,
+    retention_days: int | None = None,
+    skip: Callable[[str], R | None] | None = None,
+) -> None:
+    """Run the stages for ``items`` and send one result per replay on ``out``.
+
+    ``work(descriptor, signed)`` produces a replay's result; an error of the replay turns
+    into ``failed(replay_id, error)``. ``skip(replay_id)`` may answer for a replay without
+    any request (e.g. a download that exists). Results arrive in completion order.
+    """
+    batch = session.limits.sign_batch
+    target_send, target_recv = anyio.create_memory_object_stream[ReplayDescriptor](batch)
+    job_send, job_recv = anyio.create_memory_object_stream[Job](0)
+    async with anyio.create_task_group() as tg, job_recv, out:
+        tg.start_soon(
+            _resolve, session, items, limit, retention_days, skip, target_send, out.clone()
+        )
+        tg.start_soon(_sign, session, target_recv, job_send)
+        for _ in range(concurrency):
+            tg.start_soon(_worker, job_recv.clone(), out.clone(), work, failed)
