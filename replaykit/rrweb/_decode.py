@@ -439,9 +439,9 @@ class _Chunker:
     A chunk is emitted once `chunk_events` events, or events from `chunk_bytes` of input,
     wait with 5 more behind them, so the outlier test sees five neighbours after the
     chunk's last event too. The byte budget keeps memory proportional to the chunk, not
-    the recording: decoded events take ~3.5x the bytes they came from. The newest chunk
-    is held back until the next one (or the end) so that `truncated` can still be set on
-    the last chunk.
+    the recording: decoded events take ~3.5x the bytes they came from. Chunks go out as
+    soon as they are cut; a cut-off input ends with an extra empty chunk marked
+    `truncated`.
     """
 
     def __init__(self, chunk_events: int, max_jump_ms: float, chunk_bytes: int) -> None:
@@ -451,8 +451,8 @@ class _Chunker:
         self._pending: dict[str | None, _Pending] = {}
         self._history: dict[str | None, list[float]] = {}
         self._ready: list[EventChunk] = []
-        self._held: EventChunk | None = None
         self._index = 0
+        self._window: str | None = None  # of the last chunk emitted
         self.elements = 0
 
     def _get(self, window: str | None) -> _Pending:
@@ -507,18 +507,19 @@ class _Chunker:
                 self._emit(window, pending, self._size)
             if pending.has_counts():
                 self._emit(window, pending, 0)
-        if self._held is None:
-            self._push(EventChunk(events=[], index=0))
-        held = self._held
-        assert held is not None
-        self._held = None
-        self._ready.append(msgspec.structs.replace(held, truncated=True) if truncated else held)
+        if truncated or self._index == 0:
+            # The cut is only known at the end: it travels on a last, empty chunk rather
+            # than holding every chunk back one step (which kept two chunks alive).
+            self._push(
+                EventChunk(
+                    events=[], index=self._index, truncated=truncated, window_id=self._window
+                )
+            )
+            self._index += 1
         return self.drain()
 
     def _push(self, chunk: EventChunk) -> None:
-        if self._held is not None:
-            self._ready.append(self._held)
-        self._held = chunk
+        self._ready.append(chunk)
 
     def _emit(self, window: str | None, pending: _Pending, size: int) -> None:
         lo = pending.start
@@ -545,6 +546,7 @@ class _Chunker:
             )
         )
         self._index += 1
+        self._window = window
         pending.unknown = {}
         pending.malformed = pending.too_deep = 0
 
