@@ -15,7 +15,6 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplaykitError
-from ._gc import gc_paused
 from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer
 from .analysis._options import AnalyzerOptions
@@ -102,14 +101,13 @@ async def _analyze_stream(
     chunks = _chunks(recording, format, max_input_bytes)
     try:
         while True:
-            # One collector pause spans decoding and analyzing a chunk, so its events are
-            # freed by reference counting before any collection could scan them.
-            with gc_paused():
-                chunk = await anyio.to_thread.run_sync(next, chunks, None)
-                if chunk is None:
-                    break
-                batch = analyzer.feed(chunk)
-                del chunk
+            # Decoding and `feed` each pause the collector while they allocate; between
+            # chunks it runs, so other tasks on the loop never go long without it.
+            chunk = await anyio.to_thread.run_sync(next, chunks, None)
+            if chunk is None:
+                break
+            batch = analyzer.feed(chunk)
+            del chunk
             if batch:
                 yield batch
             await anyio.lowlevel.checkpoint()
