@@ -1,12 +1,14 @@
 """The `replaykit` command line: a thin layer over the library.
 
 stdout carries data only; errors and progress go to stderr. Exit codes: 0 ok, 1 a
-recording failed (general), 2 usage error, 3 invalid argument values, 4 not found,
-130 interrupted.
+recording failed (general), 2 usage error or Mixpanel auth/permission, 3 invalid argument
+values, 4 not found, 5 rate limited, 130 interrupted. The Mixpanel commands live in
+:mod:`._mixpanel`.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -16,11 +18,20 @@ import msgspec
 
 from .. import sync
 from .._api import AnalyzedReplay
-from .._errors import ReplaykitError
+from .._errors import ConfigError, ReplaykitError
 from ..analysis._options import AnalyzerOptions
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS, iter_event_chunks
 from ..sources._local import LocalSource
-from ._output import write_json, write_markdown, write_ndjson, write_table
+from ..sources.mixpanel._stage import single_error
+from ._mixpanel import (
+    WRITERS,
+    analyzed_from_mixpanel,
+    looks_like_replay_id,
+    mixpanel_commands,
+    mixpanel_events,
+    mixpanel_options,
+    with_warnings,
+)
 
 __all__ = ["main"]
 
@@ -38,9 +49,14 @@ def _fail(message: str, code: int) -> NoReturn:
 def cli() -> None:
     """Turn rrweb session recordings into timelines of what people did.
 
+    Recordings come from files, directories and globs, or from Mixpanel session replays
+    by id (credentials from MP_USERNAME/MP_SECRET or MP_OAUTH_TOKEN, MP_PROJECT_ID,
+    MP_REGION, or ~/.config/replaykit/mixpanel.toml).
+
     \b
-    Exit codes: 0 ok, 1 a recording could not be read, 2 usage error,
-    3 invalid option value, 4 path not found, 130 interrupted.
+    Exit codes: 0 ok, 1 a recording could not be read, 2 usage error or
+    Mixpanel credentials/permission refused, 3 invalid option value,
+    4 path or replay not found, 5 rate limited, 130 interrupted.
     """
 
 
@@ -77,30 +93,72 @@ def cli() -> None:
     show_default=True,
     help="Largest input (after decompression) read per recording, in MiB.",
 )
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Mixpanel replays fetched at once.",
+)
+@mixpanel_options
+@with_warnings
 def analyze(
-    paths: tuple[str, ...], output: str, input_format: str, max_nodes: int, max_input_mb: int
+    paths: tuple[str, ...],
+    output: str,
+    input_format: str,
+    max_nodes: int,
+    max_input_mb: int,
+    concurrency: int,
+    **mixpanel: object,
 ) -> None:
-    """Analyze recordings (files, directories or globs) into actions.
+    """Analyze recordings (files, directories, globs or Mixpanel replay ids) into actions.
 
     Every recording is read in one pass; a file that cannot be read is reported on stderr
     in one line and the others are still analyzed (exit 1 at the end). Files a directory
-    scan finds that are not recordings are skipped with a note.
+    scan finds that are not recordings are skipped with a note. An argument that names no
+    file and looks like a replay id is fetched from Mixpanel and analyzed as it downloads.
 
     \b
     Examples:
       replaykit analyze examples/recordings
       replaykit analyze session.json -o ndjson | jq .label
       replaykit analyze 'exports/**/*.json.gz' -o table
+      replaykit analyze 0190f2c4-replay-id --base-url http://127.0.0.1:8080
     """
     options = AnalyzerOptions(max_nodes=max_nodes)
-    replays = sync.analyze(
-        list(paths),
-        options=options,
-        format=input_format,
-        max_input_bytes=max_input_mb << 20,
-        on_error="record",
-    )
+    local = [p for p in paths if not looks_like_replay_id(p)]
+    replay_ids = [p for p in paths if looks_like_replay_id(p)]
     failures: list[int] = []
+
+    def no_mixpanel(exc: ConfigError) -> None:
+        # Without Mixpanel settings an unknown name is most likely a mistyped path.
+        for rid in replay_ids:
+            click.echo(
+                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
+                f"{exc.message})",
+                err=True,
+            )
+            failures.append(4)
+
+    local_replays = (
+        sync.analyze(
+            local,
+            options=options,
+            format=input_format,
+            max_input_bytes=max_input_mb << 20,
+            on_error="record",
+        )
+        if local
+        else iter(())
+    )
+    remote_replays = (
+        analyzed_from_mixpanel(
+            replay_ids, dict(mixpanel), concurrency=concurrency, on_missing_config=no_mixpanel
+        )
+        if replay_ids
+        else iter(())
+    )
+    replays = itertools.chain(local_replays, remote_replays)
 
     def good() -> Iterator[AnalyzedReplay]:
         for replay in replays:
@@ -111,24 +169,20 @@ def analyze(
             if failure.skipped:
                 click.echo(f"replaykit: skipped {replay.source}: {failure.message}", err=True)
                 continue
-            click.echo(f"replaykit: error: {replay.source}: {failure.message}", err=True)
+            where = replay.replay_id if replay.source.startswith("mixpanel:") else replay.source
+            message = failure.message.removeprefix(f"{replay.replay_id}: ")
+            click.echo(f"replaykit: error: {where}: {message}", err=True)
             failures.append(failure.exit_code)
 
     out = sys.stdout
-    writer = {
-        "markdown": write_markdown,
-        "ndjson": write_ndjson,
-        "json": write_json,
-        "table": write_table,
-    }[output]
-    writer(good(), out)
+    WRITERS[output](good(), out)
     out.flush()
     if failures:
         sys.exit(failures[0])
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("path")
+@click.argument("targets", nargs=-1, required=True)
 @click.option(
     "--format",
     "input_format",
@@ -137,18 +191,58 @@ def analyze(
     show_default=True,
     help="Input container format; auto sniffs it from the first bytes.",
 )
-def events(path: str, input_format: str) -> None:
-    """Print a recording's decoded events as NDJSON, one event per line.
+@click.option("--user", "distinct_id", metavar="ID", help="Replay ids: whose events to join.")
+@click.option("--from", "from_date", metavar="DATE", help="Replay ids: first day (YYYY-MM-DD).")
+@click.option("--to", "to_date", metavar="DATE", help="Replay ids: last day (YYYY-MM-DD).")
+@click.option(
+    "--margin-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Replay ids: widen each replay's window by this much on both sides.",
+)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    metavar="EVENT",
+    help="Replay ids: only these event names (repeatable).",
+)
+@mixpanel_options
+@with_warnings
+def events(
+    targets: tuple[str, ...],
+    input_format: str,
+    distinct_id: str | None,
+    from_date: str | None,
+    to_date: str | None,
+    margin_ms: int,
+    names: tuple[str, ...],
+    **mixpanel: object,
+) -> None:
+    """Print events as NDJSON: a recording's rrweb events, or a replay's Mixpanel events.
 
-    Containers are unwrapped (gzip, packer, PostHog, wrappers), events are sorted by
-    timestamp, and only the fields replaykit reads are kept. Skipped elements are counted
-    on stderr.
+    For a recording file: its decoded rrweb events, one per line. Containers are unwrapped
+    (gzip, packer, PostHog, wrappers), events are sorted by timestamp, and only the fields
+    replaykit reads are kept; skipped elements are counted on stderr.
+
+    For Mixpanel replay ids: the Mixpanel events of the replay's user (--user) during the
+    replay, from the export API; without --user, the events tagged with the replay's id.
 
     \b
-    Example:
+    Examples:
       replaykit events session.json.gz | head
+      replaykit events 0190f2c4-replay-id --user user-42
     """
-    recordings = list(LocalSource(path).recordings())
+    replay_ids = [t for t in targets if looks_like_replay_id(t)]
+    if replay_ids and len(replay_ids) != len(targets):
+        raise click.UsageError("pass recording paths or replay ids, not both")
+    if replay_ids:
+        mixpanel_events(
+            replay_ids, distinct_id, from_date, to_date, margin_ms, names, dict(mixpanel)
+        )
+        return
+    recordings = [rec for path in targets for rec in LocalSource(path).recordings()]
     encoder = msgspec.json.Encoder()
     buffer = bytearray()
     out = sys.stdout.buffer
@@ -173,10 +267,22 @@ def events(path: str, input_format: str) -> None:
         click.echo(f"replaykit: skipped elements: {parts}", err=True)
 
 
+for _command in mixpanel_commands():
+    _command.context_settings = CONTEXT_SETTINGS
+    cli.add_command(_command)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point: maps replaykit errors and Ctrl-C to exit codes."""
     try:
-        return cli.main(args=argv, prog_name="replaykit", standalone_mode=False)
+        try:
+            return cli.main(args=argv, prog_name="replaykit", standalone_mode=False)
+        except BaseExceptionGroup as group:
+            # Concurrent stages may surface errors as a group: report the one inside it.
+            error = single_error(group)
+            if error is None:
+                raise
+        raise error
     except click.exceptions.Abort:
         click.echo("replaykit: interrupted", err=True)
         sys.exit(130)

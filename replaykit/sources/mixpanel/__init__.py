@@ -12,6 +12,8 @@ The public names are re-exported from :mod:`replaykit`; the protocol is describe
 ``docs/mixpanel-replay-protocol.md``.
 """
 
+import logging as _logging
+
 from ._client import ClientLimits, MixpanelClient, RetryPolicy
 from ._config import BASE_URL_ENV, MixpanelConfig, Timeouts
 from ._discover import ReplayDescriptor
@@ -32,3 +34,7 @@ __all__ = [
     "Timeouts",
     "safe_filename",
 ]
+
+# A library logs, it does not print: without this, Python's last-resort handler would write
+# our warnings to stderr whenever the application has not configured logging.
+_logging.getLogger("replaykit.mixpanel").addHandler(_logging.NullHandler())

@@ -6,7 +6,7 @@
 replays (plus a day either side: older projects count export days in their own time
 zone) and clips each event to the replay windows, so it finds every event of the user,
 not only those tagged with ``$mp_replay_id``. Replays with no known user fall back to the
-tagged events: ``properties["$mp_replay_id"]`` equal to the replay id.
+tagged events: ``properties["$mp_replay_id"]`` equal to the replay id (one call each).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ __all__ = ["EventsTarget", "MixpanelEvent", "ReplayWindow", "iter_events", "wind
 
 UNKNOWN_END_MS: Final = 24 * 3600 * 1000
 """Window length assumed when a replay's end is unknown (a descriptor, not yet fetched)."""
-
-_IDS_PER_QUERY: Final = 50  # tagged-mode `where` expressions stay short
 
 
 class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -210,16 +208,14 @@ async def iter_events(
                         distinct_id=user,
                         properties=line.properties,
                     )
-    for i in range(0, len(untagged), _IDS_PER_QUERY):
-        group = untagged[i : i + _IDS_PER_QUERY]
-        by_id = {w.replay_id: w for w in group}
-        start, end = _date_range(group, from_date, to_date, today)
-        where = " or ".join(f'properties["$mp_replay_id"] == {_quote(r)}' for r in by_id)
+    # Without a user, ask per replay for the events tagged with its id: one equality per
+    # expression is the form every export implementation (and fake) understands.
+    for window in untagged:
+        start, end = _date_range([window], from_date, to_date, today)
+        where = f'properties["$mp_replay_id"] == {_quote(window.replay_id)}'
         async for line in _export(session, where, start, end, names):
             t = _time_ms(line.properties)
-            rid = line.properties.get("$mp_replay_id")
-            window = by_id.get(rid) if isinstance(rid, str) else None
-            if t is None or window is None or not window.contains(t, margin_ms):
+            if t is None or not window.contains(t, margin_ms):
                 continue
             owner = line.properties.get("distinct_id")
             yield MixpanelEvent(

@@ -290,7 +290,7 @@ class Session:
             attempt += 1
             failure: MixpanelError | None = None
             retry_after: float | None = None
-            async with limiter if limiter is not None else _NO_LIMIT:
+            async with _hold(limiter):
                 request = self.http.build_request(
                     method,
                     url,
@@ -360,15 +360,22 @@ class Session:
         raise InvalidResponseError(f"{what}: the answer is not JSON", status=status)
 
 
-class _NoLimit:
-    async def __aenter__(self) -> None:
-        return None
+@asynccontextmanager
+async def _hold(limiter: anyio.CapacityLimiter | None) -> AsyncIterator[None]:
+    """Hold a token for a request whose response may be read from other tasks.
 
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LIMIT: Final = _NoLimit()
+    A streamed response is read across ``yield`` s, and a blocking portal runs each step in
+    a new task: the token is borrowed by a private object, not by the current task.
+    """
+    if limiter is None:
+        yield
+        return
+    borrower = object()
+    await limiter.acquire_on_behalf_of(borrower)
+    try:
+        yield
+    finally:
+        limiter.release_on_behalf_of(borrower)
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> bytes:

@@ -64,7 +64,8 @@ _HYDRATE_BATCH: Final = 200
 
 def failure_record(exc: ReplaykitError) -> ReplayFailure:
     """The error record of a replay that failed (class name, message, exit code)."""
-    return ReplayFailure(error=type(exc).__name__, message=str(exc), exit_code=exc.exit_code)
+    # The record sits on a replay already: its message leaves out the "<replay id>: " prefix.
+    return ReplayFailure(error=type(exc).__name__, message=exc.message, exit_code=exc.exit_code)
 
 
 def resign_for(session: Session, replay_id: str) -> Callable[[], Awaitable[SignedReplay]]:
@@ -224,7 +225,7 @@ async def _worker(
                 except FATAL:
                     raise
                 except (MixpanelError, RecordingError) as exc:
-                    logger.warning("replay %s failed: %s", target.replay_id, exc.message)
+                    logger.info("replay %s failed: %s", target.replay_id, exc.message)
                     result = failed(target.replay_id, exc)
             await out.send(result)
 

@@ -1,0 +1,578 @@
+"""Mixpanel commands: ``list``, ``sign``, ``fetch``, ``for-user`` and the replay-id halves of
+``analyze`` and ``events``.
+
+The commands are thin: they build a :class:`~replaykit.MixpanelClient` from the options,
+the ``MP_*`` environment and the config file, run the library through one blocking portal
+and format what comes back. Credentials are read from the environment or the config file
+only, never from flags (they would show in shell history and ``ps``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+import warnings
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import anyio
+import click
+import msgspec
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from .._api import AnalyzedReplay
+from .._errors import ConfigError, UsageError
+from ..sources._local import RECORDING_SUFFIXES
+from ..sources.mixpanel import MixpanelClient, MixpanelConfig
+from ..sources.mixpanel._config import BASE_URL_ENV
+from ._output import write_json, write_markdown, write_ndjson, write_table
+
+__all__ = [
+    "RECORD_FORMATS",
+    "Progress",
+    "looks_like_replay_id",
+    "mixpanel_commands",
+    "mixpanel_options",
+    "open_client",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+RECORD_FORMATS = ("ndjson", "json", "table")
+WRITERS: dict[str, Callable[[Iterable[AnalyzedReplay], TextIO], None]] = {
+    "markdown": write_markdown,
+    "ndjson": write_ndjson,
+    "json": write_json,
+    "table": write_table,
+}
+_REPLAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+_encoder = msgspec.json.Encoder()
+REVEAL_WARNING = (
+    "replaykit: warning: the output holds signed URLs, bearer credentials valid for about "
+    "5 minutes; do not share or log it"
+)
+
+# The client factory is a seam for tests (a mock transport); the CLI itself never swaps it.
+client_factory: Callable[[MixpanelConfig], MixpanelClient] = MixpanelClient
+
+
+def looks_like_replay_id(arg: str) -> bool:
+    """True for an argument that names no file and could be a Mixpanel replay id."""
+    if Path(arg).exists() or arg.endswith(RECORDING_SUFFIXES):
+        return False
+    return bool(_REPLAY_ID.match(arg))
+
+
+# --- options and the client ----------------------------------------------------------------
+
+
+def mixpanel_options(func: F) -> F:
+    """The options every Mixpanel command shares (endpoint, project, region, config)."""
+    options = [
+        click.option(
+            "--base-url",
+            envvar=BASE_URL_ENV,
+            metavar="URL",
+            help="One origin serving every Mixpanel path (a proxy, the local fake). "
+            f"Plain http only to loopback hosts. [env: {BASE_URL_ENV}]",
+        ),
+        click.option(
+            "--project-id",
+            type=click.IntRange(min=1),
+            help="Mixpanel project id. [env: MP_PROJECT_ID]",
+        ),
+        click.option(
+            "--region",
+            type=click.Choice(["us", "eu", "in"]),
+            help="Data residency region. [env: MP_REGION; default us]",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="TOML config file with a [mixpanel] table. "
+            "[env: REPLAYKIT_MIXPANEL_CONFIG; default ~/.config/replaykit/mixpanel.toml]",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def config_from(params: dict[str, Any]) -> MixpanelConfig:
+    """The config from the shared options (pops them from ``params``), env and file."""
+    return MixpanelConfig.from_env(
+        config_file=params.pop("config_file", None),
+        base_url=params.pop("base_url", None),
+        project_id=params.pop("project_id", None),
+        region=params.pop("region", None),
+    )
+
+
+@contextmanager
+def open_client(config: MixpanelConfig) -> Iterator[tuple[BlockingPortal, MixpanelClient]]:
+    """A client living on one event loop in a helper thread, closed on the way out."""
+    with start_blocking_portal() as portal:
+        client = portal.call(_make_client, config)
+        try:
+            yield portal, client
+        finally:
+            portal.call(client.aclose)
+
+
+async def _make_client(config: MixpanelConfig) -> MixpanelClient:
+    return client_factory(config)
+
+
+def iterate_stage(
+    portal: BlockingPortal, stage: AbstractAsyncContextManager[MemoryObjectReceiveStream[T]]
+) -> Iterator[T]:
+    """Items of a concurrent stage, one portal hop each; leaving early cancels the stage."""
+    with portal.wrap_async_context_manager(stage) as stream:
+        while True:
+            try:
+                yield portal.call(stream.receive)
+            except anyio.EndOfStream:
+                return
+
+
+def iterate_gen(portal: BlockingPortal, gen: AsyncGenerator[T, None]) -> Iterator[T]:
+    """Items of an async generator through the portal; closed however iteration ends."""
+    try:
+        while True:
+            try:
+                yield portal.call(gen.__anext__)
+            except StopAsyncIteration:
+                return
+    finally:
+        portal.call(gen.aclose)
+
+
+class _StderrHandler(logging.Handler):
+    """Library log records of WARNING and above as ``replaykit: warning:`` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"replaykit: warning: {record.getMessage()}", err=True)
+
+
+@contextmanager
+def cli_warnings() -> Iterator[None]:
+    """Library warnings and warning logs as one ``replaykit: warning:`` line each on stderr."""
+
+    def show(message: Any, *args: Any, **kwargs: Any) -> None:
+        click.echo(f"replaykit: warning: {message}", err=True)
+
+    library = logging.getLogger("replaykit")
+    handler = _StderrHandler(logging.WARNING)
+    library.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = show
+            yield
+    finally:
+        library.removeHandler(handler)
+
+
+def with_warnings(func: F) -> F:
+    """Decorator form of :func:`cli_warnings`."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with cli_warnings():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class Progress:
+    """``[n/total] replay: status`` on stderr, rewritten in place on a terminal.
+
+    Off a terminal nothing is printed per item (logs stay clean); :meth:`done` always
+    prints the one-line summary.
+    """
+
+    def __init__(self, total: int | None, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.count = 0
+        self.live = self.stream.isatty()
+
+    def step(self, label: str) -> None:
+        self.count += 1
+        if self.live:
+            of = f"/{self.total}" if self.total else ""
+            self.stream.write(f"\r\x1b[2K[{self.count}{of}] {label[:70]}")
+            self.stream.flush()
+
+    def done(self, summary: str) -> None:
+        if self.live and self.count:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(f"replaykit: {summary}\n")
+        self.stream.flush()
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_records(
+    rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], out: TextIO
+) -> None:
+    """NDJSON, a JSON array (streamed) or an aligned table of ``columns``."""
+    if fmt == "ndjson":
+        for row in rows:
+            out.write(_encoder.encode(row).decode() + "\n")
+            out.flush()
+    elif fmt == "json":
+        out.write("[")
+        first = True
+        for row in rows:
+            out.write(("\n" if first else ",\n") + _encoder.encode(row).decode())
+            first = False
+            out.flush()
+        out.write("]\n" if first else "\n]\n")
+    else:
+        table = [[_cell(row.get(c)) for c in columns] for row in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(columns)]
+        out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        out.write("\n")
+        for r in table:
+            out.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+            out.write("\n")
+    out.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return _encoder.encode(value).decode()[:60]
+    return str(value)[:80]
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def output_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
+    """``-o/--output``: one meaning in every command."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format on stdout.",
+    )
+
+
+@click.command("list")
+@click.option("--from", "from_date", metavar="DATE", help="First day (YYYY-MM-DD), inclusive.")
+@click.option("--to", "to_date", metavar="DATE", help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--user", "distinct_id", metavar="ID", help="Only this user's replays.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N replays (newest first).")
+@output_option(RECORD_FORMATS, "ndjson")
+@mixpanel_options
+@with_warnings
+def list_command(output: str, **params: Any) -> None:
+    """List Mixpanel session replays, newest first (default: the last 90 days).
+
+    \b
+    Example:
+      replaykit list --user user-42 --from 2026-05-01 --to 2026-05-31 -o table
+    """
+    config = config_from(params)
+    with open_client(config) as (portal, mp):
+        found = mp.discover(**params)
+        rows = (
+            {
+                "replay_id": d.replay_id,
+                "distinct_id": d.distinct_id,
+                "start_time_ms": d.start_time_ms,
+                "start": _iso(d.start_time_ms),
+                "retention_days": d.retention_days,
+                "retention_known": d.retention_known,
+            }
+            for d in iterate_gen(portal, found)
+        )
+        columns = ["replay_id", "distinct_id", "start", "retention_days"]
+        write_records(rows, output, columns, sys.stdout)
+
+
+@click.command("sign")
+@click.argument("replay_ids", nargs=-1, required=True)
+@click.option(
+    "--reveal-signed-urls",
+    is_flag=True,
+    help="Print the signed URLs in full (bearer credentials for ~5 minutes); a warning "
+    "goes to stderr.",
+)
+@output_option(RECORD_FORMATS, "ndjson")
+@mixpanel_options
+@with_warnings
+def sign_command(
+    replay_ids: tuple[str, ...], reveal_signed_urls: bool, output: str, **params: Any
+) -> None:
+    """Sign replays for CDN access (one bulk call); the credential is masked by default.
+
+    \b
+    Example:
+      replaykit sign rid-1 rid-2 -o table
+    """
+    config = config_from(params)
+    if reveal_signed_urls:
+        click.echo(REVEAL_WARNING, err=True)
+    with open_client(config) as (portal, mp):
+        signed = iterate_gen(portal, mp.sign(replay_ids))
+        rows = (s.to_dict(reveal=reveal_signed_urls) for s in signed)
+        columns = ["replay_id", "url", "query_string", "expires_at"]
+        write_records(rows, output, columns, sys.stdout)
+
+
+@click.command("fetch")
+@click.argument("replay_ids", nargs=-1)
+@click.option("--user", "distinct_id", metavar="ID", help="Fetch this user's newest replays.")
+@click.option("--from", "from_date", metavar="DATE", help="With --user: first day (YYYY-MM-DD).")
+@click.option("--to", "to_date", metavar="DATE", help="With --user: last day (YYYY-MM-DD).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="At most N replays [default with --user: 20]."
+)
+@click.option(
+    "--out-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory for DIR/<replay id>.json files (created if needed).",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
+    help="Replays fetched at once.",
+)  # fmt: skip
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=1),
+    help="Retention of every replay (skips the lookup query).",
+)
+@output_option(RECORD_FORMATS, "ndjson")
+@mixpanel_options
+@with_warnings
+def fetch_command(
+    replay_ids: tuple[str, ...],
+    distinct_id: str | None,
+    from_date: str | None,
+    to_date: str | None,
+    limit: int | None,
+    out_dir: str,
+    concurrency: int,
+    retention_days: int | None,
+    output: str,
+    **params: Any,
+) -> None:
+    """Download replays' rrweb events: one DIR/<replay id>.json (a JSON array) per replay.
+
+    Files are written atomically; replays already in DIR are skipped, so an interrupted run
+    can be repeated. One record per replay on stdout, progress on stderr. A replay that
+    fails is reported and the others continue (the exit code is the first failure's).
+
+    \b
+    Examples:
+      replaykit fetch rid-1 rid-2 --out-dir replays/
+      replaykit fetch --user user-42 --limit 5 --out-dir replays/
+    """
+    if bool(replay_ids) == bool(distinct_id):
+        raise click.UsageError("pass replay ids or --user, not both (and at least one)")
+    config = config_from(params)
+    failures: list[int] = []
+    with open_client(config) as (portal, mp):
+        items: Any = list(replay_ids)
+        total: int | None = len(replay_ids)
+        if distinct_id is not None:
+            items = mp.discover(
+                distinct_id=distinct_id, from_date=from_date, to_date=to_date, limit=limit or 20
+            )
+            total, limit = None, None
+        progress = Progress(total)
+        stage = mp.download(
+            items, out_dir, limit=limit, concurrency=concurrency, retention_days=retention_days
+        )
+        counts = {"fetched": 0, "resumed": 0, "failed": 0}
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for result in iterate_stage(portal, stage):
+                if result.failure is not None:
+                    counts["failed"] += 1
+                    failures.append(result.failure.exit_code)
+                    click.echo(
+                        f"replaykit: error: {result.replay_id}: {result.failure.message}",
+                        err=True,
+                    )
+                else:
+                    counts["resumed" if result.resumed else "fetched"] += 1
+                progress.step(f"{result.replay_id}: {_status(result)}")
+                yield msgspec.to_builtins(result)
+
+        columns = ["replay_id", "path", "files", "events", "bytes", "resumed"]
+        write_records(rows(), output, columns, sys.stdout)
+        progress.done(
+            f"{counts['fetched']} fetched, {counts['resumed']} already present, "
+            f"{counts['failed']} failed"
+        )
+    if failures:
+        sys.exit(failures[0])
+
+
+def _status(result: Any) -> str:
+    if result.failure is not None:
+        return f"failed ({result.failure.error})"
+    return "already present" if result.resumed else f"{result.events} events"
+
+
+def mixpanel_events(
+    replay_ids: list[str],
+    distinct_id: str | None,
+    from_date: str | None,
+    to_date: str | None,
+    margin_ms: int,
+    names: tuple[str, ...],
+    params: dict[str, Any],
+) -> None:
+    """The ``events`` command for replay ids: Mixpanel events during each replay (NDJSON)."""
+    config = config_from(params)
+    with open_client(config) as (portal, mp):
+        events = mp.events(
+            replay_ids,
+            distinct_id=distinct_id,
+            from_date=from_date,
+            to_date=to_date,
+            margin_ms=margin_ms,
+            names=list(names) or None,
+        )
+        out = sys.stdout
+        for event in iterate_gen(portal, events):
+            out.write(_encoder.encode(event).decode() + "\n")
+        out.flush()
+
+
+def analyzed_from_mixpanel(
+    replay_ids: list[str],
+    params: dict[str, Any],
+    *,
+    concurrency: int,
+    on_missing_config: Callable[[ConfigError], None],
+) -> Iterator[AnalyzedReplay]:
+    """Analyze replay ids through Mixpanel for ``analyze`` (a lazy iterator)."""
+    try:
+        config = config_from(params)
+    except ConfigError as exc:
+        on_missing_config(exc)
+        return
+    with open_client(config) as (portal, mp):
+        progress = Progress(len(replay_ids))
+        for replay in iterate_stage(portal, mp.analyze(replay_ids, concurrency=concurrency)):
+            progress.step(replay.replay_id)
+            yield replay
+        if progress.live:
+            progress.done(f"{progress.count} Mixpanel replays analyzed")
+
+
+def user_replays(
+    distinct_id: str,
+    params: dict[str, Any],
+    *,
+    limit: int,
+    from_date: str | None,
+    to_date: str | None,
+    concurrency: int,
+) -> Iterator[AnalyzedReplay]:
+    """A user's newest replays, analyzed (for ``for-user``)."""
+    config = config_from(params)
+    with open_client(config) as (portal, mp):
+        stage = mp.replays_for_user(
+            distinct_id,
+            limit=limit,
+            from_date=from_date,
+            to_date=to_date,
+            concurrency=concurrency,
+        )
+        progress = Progress(None)
+        for replay in iterate_stage(portal, stage):
+            progress.step(replay.replay_id)
+            yield replay
+        progress.done(f"{progress.count} replays of {distinct_id} analyzed")
+
+
+def mixpanel_commands() -> list[click.Command]:
+    """The commands this module adds to the ``replaykit`` group."""
+    return [list_command, sign_command, fetch_command, for_user_command]
+
+
+def check_ids(replay_ids: Iterable[str]) -> None:
+    """UsageError for an argument that can be neither a path nor a replay id."""
+    for rid in replay_ids:
+        if not _REPLAY_ID.match(rid):
+            raise UsageError(f"not a file and not a replay id: {rid!r}")
+
+
+@click.command("for-user")
+@click.argument("distinct_id")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="The user's N newest replays.")  # fmt: skip
+@click.option("--from", "from_date", metavar="DATE", help="First day (YYYY-MM-DD), inclusive.")
+@click.option("--to", "to_date", metavar="DATE", help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Replays fetched at once.")  # fmt: skip
+@output_option(("markdown", "ndjson", "json", "table"), "markdown")
+@mixpanel_options
+@with_warnings
+def for_user_command(
+    distinct_id: str,
+    limit: int,
+    from_date: str | None,
+    to_date: str | None,
+    concurrency: int,
+    output: str,
+    **params: Any,
+) -> None:
+    """Analyze a user's newest Mixpanel replays (default: the last 90 days).
+
+    Output formats as for ``analyze``. A replay that fails is reported on stderr and the
+    others continue (the exit code is the first failure's).
+
+    \b
+    Example:
+      replaykit for-user user-42 --limit 5 -o ndjson
+    """
+    failures: list[int] = []
+
+    def good() -> Iterator[AnalyzedReplay]:
+        for replay in user_replays(
+            distinct_id,
+            params,
+            limit=limit,
+            from_date=from_date,
+            to_date=to_date,
+            concurrency=concurrency,
+        ):
+            if replay.failure is None:
+                yield replay
+            else:
+                failures.append(replay.failure.exit_code)
+                click.echo(
+                    f"replaykit: error: {replay.replay_id}: {replay.failure.message}", err=True
+                )
+
+    WRITERS[output](good(), sys.stdout)
+    sys.stdout.flush()
+    if failures:
+        sys.exit(failures[0])
