@@ -197,7 +197,9 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
     ``t_ms`` is milliseconds from the replay's first event, ``timestamp`` epoch ms as
     recorded. ``target`` is a CSS-like selector and ``label`` what a person would call the
     element; both are resolved at the time of the action. ``url`` is the page URL then.
-    ``seq`` numbers the replay's actions from 0 in emission order.
+    ``seq`` numbers the replay's actions from 0 in emission order. ``document`` counts
+    page loads from 1 (node ids are scoped to it); ``window_id`` names the browser tab when
+    the recording says (PostHog).
     """
 
     replay_id: str
@@ -209,6 +211,8 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
     target: str | None = None
     label: str | None = None
     url: str | None = None
+    document: int = 1
+    window_id: str | None = None
     details: ActionDetails
 
 

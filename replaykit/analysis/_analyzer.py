@@ -22,6 +22,7 @@ from ..rrweb._model import (
     CustomEvent,
     DocumentNode,
     DomContentLoadedEvent,
+    DragData,
     ElementNode,
     EventChunk,
     FullSnapshotEvent,
@@ -31,12 +32,15 @@ from ..rrweb._model import (
     LogData,
     MetaEvent,
     MouseInteractionData,
+    MouseMoveData,
     MutationData,
     Node,
     NodeType,
     PluginEvent,
     ScrollData,
     SelectionData,
+    TextNode,
+    TouchMoveData,
     ViewportResizeData,
 )
 from ._actions import (
@@ -56,7 +60,17 @@ from ._actions import (
     ViewportDetails,
 )
 from ._labels import is_masked_text, lift_target
+from ._network import NetworkCollector
 from ._options import AnalyzerOptions
+from ._tape import (
+    ConsoleRecord,
+    DocumentRecord,
+    InputRecord,
+    MutationRecord,
+    PointerRecord,
+    ScrollRecord,
+    Tape,
+)
 
 __all__ = ["ReplayAnalyzer", "analyze_events"]
 
@@ -89,6 +103,26 @@ _KNOWN_PLUGIN_PREFIXES = (
     "rrweb/canvas-webrtc@",
 )
 _MAX_KIND_KEYS = 200  # distinct custom-tag/plugin keys kept in coverage; the rest pool
+
+# PostHog's "active" incremental sources: a person is doing something.
+_ACTIVE_SOURCES = (
+    MouseMoveData,
+    MouseInteractionData,
+    ScrollData,
+    ViewportResizeData,
+    InputData,
+    TouchMoveData,
+    DragData,
+)
+_VISUAL_SOURCES = {
+    "MediaInteractionData": 7,
+    "StyleSheetRuleData": 8,
+    "CanvasMutationData": 9,
+    "StyleDeclarationData": 13,
+    "AdoptedStyleSheetData": 15,
+}
+_TEXT_SAMPLE = 200  # chars of added/removed text kept per mutation record
+_REMOVED_TEXT_LOOKUPS = 8  # removed nodes whose text is looked up per mutation
 
 _SENSITIVE_NAME = re.compile(r"(pass|pwd|secret|token|card|cc-?num|cvv|cvc|iban|ssn)", re.I)
 _TOGGLE_TYPES = frozenset({"checkbox", "radio"})
@@ -180,6 +214,9 @@ class ReplayAnalyzer:
         self.replay_id = replay_id
         self.options = options or AnalyzerOptions()
         self.coverage = Coverage()
+        self.tape = Tape()
+        self._network = NetworkCollector()
+        self.window_id: str | None = None
         self.dom = DomTracker(max_nodes=self.options.max_nodes, max_depth=self.options.max_depth)
         self.start_timestamp: int | None = None
         self.end_timestamp: int | None = None
@@ -220,6 +257,8 @@ class ReplayAnalyzer:
         cov.inversions += chunk.inversions
         if chunk.truncated:
             cov.input_truncated = True
+        if chunk.window_id is not None:
+            self.window_id = chunk.window_id
         with gc_paused():  # the DOM mirror allocates heavily and holds no cycles
             self._process(chunk.events)
         return self._release(final=False)
@@ -233,12 +272,16 @@ class ReplayAnalyzer:
         self.coverage.dom = {k: int(v) for k, v in stats.items()}
         self.coverage.dom_truncated = bool(stats.get("truncated", False))
         self.coverage.documents = self._documents
+        self.tape.network = self._network.records()
+        self.tape.first_timestamp = self.start_timestamp
+        self.tape.last_timestamp = self.end_timestamp
         return self._release(final=True)
 
     # --- the event loop ----------------------------------------------------------------
 
     def _process(self, events: Iterable[Any]) -> None:
         cov_events = self.coverage.events
+        activity = self.tape.activity
         for ev in events:
             ts = ev.timestamp
             if self.start_timestamp is None:
@@ -256,10 +299,14 @@ class ReplayAnalyzer:
             if cls is IncrementalEvent:
                 data = ev.data
                 dcls = type(data)
-                key = _INCREMENTAL_NAMES[dcls.__name__]
+                name = dcls.__name__
+                key = _INCREMENTAL_NAMES[name]
                 cov_events[key] = cov_events.get(key, 0) + 1
+                activity.append((t, isinstance(data, _ACTIVE_SOURCES)))
                 if dcls is MutationData:
-                    self.dom.apply_mutation(data)
+                    self._on_mutation(t, data)
+                elif dcls is MouseMoveData or dcls is TouchMoveData or dcls is DragData:
+                    self._on_positions(t, data, dcls)
                 elif dcls is MouseInteractionData:
                     self._on_mouse(t, data)
                 elif dcls is InputData:
@@ -272,7 +319,17 @@ class ReplayAnalyzer:
                     self._on_viewport(t, data)
                 elif dcls is LogData:
                     self._on_console(t, data.level, data.payload, data.trace)
+                elif name in _VISUAL_SOURCES:
+                    self.tape.mutations.append(
+                        MutationRecord(
+                            t=t,
+                            document=self._documents,
+                            source=_VISUAL_SOURCES[name],
+                            window_id=self.window_id,
+                        )
+                    )
                 continue
+            activity.append((t, False))
             if cls is MetaEvent:
                 cov_events["meta"] = cov_events.get("meta", 0) + 1
                 self._meta_href = ev.data.href
@@ -288,6 +345,11 @@ class ReplayAnalyzer:
                 self._count_kind(f"plugin:{name}")
                 if name.startswith("rrweb/console@"):
                     self._on_console_plugin(t, ev.data.payload)
+                elif name.startswith(("rrweb/network@", "posthog/network@")):
+                    if not self._network.add(
+                        t, name, ev.data.payload, max(self._documents, 1), self.window_id
+                    ):
+                        self.coverage.malformed += 1
                 elif not name.startswith(_KNOWN_PLUGIN_PREFIXES):
                     key = f"plugin:{name}"
                     if key in self.coverage.unknown or len(self.coverage.unknown) < _MAX_KIND_KEYS:
@@ -343,6 +405,8 @@ class ReplayAnalyzer:
             target=target,
             label=label,
             url=self.url,
+            document=max(self._documents, 1),
+            window_id=self.window_id,
             details=details,
         )
         return self._push(t, action)
@@ -437,6 +501,8 @@ class ReplayAnalyzer:
             target=b.target,
             label=b.label,
             url=b.url,
+            document=max(self._documents, 1),
+            window_id=self.window_id,
             details=details,
         )
         self._push(t, action)
@@ -502,12 +568,86 @@ class ReplayAnalyzer:
                 "navigation",
                 NavigationDetails(how="late", from_url=previous, document=self._documents),
             )
+        self.tape.documents.append(
+            DocumentRecord(
+                t=t,
+                document=self._documents,
+                url=self.url,
+                new_document=new_document,
+                width=self.width,
+                height=self.height,
+                scroll_y=offset.top if offset is not None else 0,
+                window_id=self.window_id,
+            )
+        )
         self._pending_load = False
         self._meta_href = None
 
     def _document_id(self) -> int:
         # The top Document is the root of the mirror; rrweb numbers it 1 in practice.
         return 1
+
+    def _on_mutation(self, t: int, data: MutationData) -> None:
+        dom = self.dom
+        removed: list[str] = []
+        size = 0
+        for rem in data.removes[:_REMOVED_TEXT_LOOKUPS]:
+            if size >= _TEXT_SAMPLE:
+                break
+            if rem.id in dom:  # read before the node goes
+                text = dom.text_content(rem.id, _TEXT_SAMPLE)
+                if text:
+                    removed.append(text)
+                    size += len(text)
+        dom.apply_mutation(data)
+        added: list[str] = []
+        size = 0
+        for add in data.adds:
+            if size >= _TEXT_SAMPLE:
+                break
+            node = add.node
+            if type(node) is TextNode:
+                text = node.text_content.strip()
+                if text:
+                    added.append(text)
+                    size += len(text)
+        for change in data.texts:
+            if size >= _TEXT_SAMPLE:
+                break
+            if change.value and change.value.strip():
+                added.append(change.value.strip())
+                size += len(change.value)
+        self.tape.mutations.append(
+            MutationRecord(
+                t=t,
+                document=max(self._documents, 1),
+                source=0,
+                adds=len(data.adds),
+                removes=len(data.removes),
+                texts=len(data.texts),
+                attributes=len(data.attributes),
+                text_added=" ".join(added)[:_TEXT_SAMPLE],
+                text_removed=" ".join(removed)[:_TEXT_SAMPLE],
+                window_id=self.window_id,
+            )
+        )
+
+    def _on_positions(self, t: int, data: Any, dcls: type) -> None:
+        kind = "move" if dcls is MouseMoveData else "touch" if dcls is TouchMoveData else "drag"
+        pointer = self.tape.pointer
+        document = max(self._documents, 1)
+        for pos in data.positions:
+            offset = pos.time_offset if pos.time_offset <= 0 else 0  # old recorders: clamp
+            pointer.append(
+                PointerRecord(
+                    t=int(t + offset),
+                    document=document,
+                    x=pos.x,
+                    y=pos.y,
+                    kind=kind,
+                    window_id=self.window_id,
+                )
+            )
 
     def _on_custom(self, t: int, tag: str, payload: Any) -> None:
         path = self.options.navigation_tags.get(tag)
@@ -558,11 +698,28 @@ class ReplayAnalyzer:
         self._on_console(t, payload.level, payload.payload, payload.trace)
 
     def _on_console(self, t: int, level: str, items: list[Any], trace: list[Any]) -> None:
-        if level not in ("error", "assert"):
+        if not isinstance(level, str) or not isinstance(items, list):
+            self.coverage.malformed += 1
             return
         parts = [_unquote(item) for item in items[:8]]
         message = " ".join(p for p in parts if p)[:2000]
         uncaught = message.startswith("Uncaught")
+        frames = tuple(
+            str(frame)[:300] for frame in (trace if isinstance(trace, list) else [])[:10]
+        )
+        self.tape.console.append(
+            ConsoleRecord(
+                t=t,
+                document=max(self._documents, 1),
+                level=level,
+                message=message,
+                uncaught=uncaught,
+                trace=frames,
+                window_id=self.window_id,
+            )
+        )
+        if level not in ("error", "assert"):
+            return
         self._emit(
             t,
             "console_error",
@@ -570,12 +727,23 @@ class ReplayAnalyzer:
                 message=message,
                 level=level,
                 uncaught=uncaught,
-                trace=[str(frame)[:300] for frame in trace[:10]],
+                trace=list(frames),
             ),
         )
 
     def _on_mouse(self, t: int, data: MouseInteractionData) -> None:
         kind = data.type
+        if kind in (0, 1, 7, 9) and data.x is not None and data.y is not None:
+            self.tape.pointer.append(
+                PointerRecord(
+                    t=t,
+                    document=max(self._documents, 1),
+                    x=data.x,
+                    y=data.y,
+                    kind="down" if kind in (1, 7) else "up",
+                    window_id=self.window_id,
+                )
+            )
         if kind == 1 or kind == 7:
             self._press_t = t
             return
@@ -668,6 +836,16 @@ class ReplayAnalyzer:
     def _on_input(self, t: int, data: InputData) -> None:
         if data.user_triggered is False:
             return  # a value the page set itself
+        self.tape.inputs.append(
+            InputRecord(
+                t=t,
+                document=max(self._documents, 1),
+                node_id=data.id,
+                length=len(data.text),
+                checked=data.is_checked,
+                window_id=self.window_id,
+            )
+        )
         node_id = data.id
         dom = self.dom
         known = node_id in dom
@@ -747,6 +925,18 @@ class ReplayAnalyzer:
             t - self._nav_t <= self.options.programmatic_scroll_ms
             or t - self._anchor_click_t <= self.options.anchor_scroll_ms
         )
+        self.tape.scrolls.append(
+            ScrollRecord(
+                t=t,
+                document=max(self._documents, 1),
+                node_id=node_id,
+                x=data.x,
+                y=data.y,
+                is_window=is_window,
+                programmatic=programmatic,
+                window_id=self.window_id,
+            )
+        )
         key = ("scroll", node_id)
         burst = self._open.get(key)
         if burst is not None and burst.programmatic == programmatic:
@@ -789,6 +979,7 @@ class ReplayAnalyzer:
             burst.last_t = t
         if text:
             self._selection_change_t = t
+            self.tape.selections.append(t)
             burst.text = text
             if data.ranges:
                 start = data.ranges[0].start
