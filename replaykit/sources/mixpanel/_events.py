@@ -215,7 +215,8 @@ async def iter_events(
         where = f'properties["$mp_replay_id"] == {_quote(window.replay_id)}'
         async for line in _export(session, where, start, end, names):
             t = _time_ms(line.properties)
-            if t is None or not window.contains(t, margin_ms):
+            tag = line.properties.get("$mp_replay_id")
+            if t is None or tag != window.replay_id or not window.contains(t, margin_ms):
                 continue
             owner = line.properties.get("distinct_id")
             yield MixpanelEvent(
