@@ -1041,8 +1041,10 @@ def analyze_events(
     with gc_paused():
         analyzer = ReplayAnalyzer(replay_id, options)
         actions: list[Action] = []
-        for chunk in chunks:
+        iterator = iter(chunks)
+        while (chunk := next(iterator, None)) is not None:
             actions.extend(analyzer.feed(chunk))
+            del chunk  # before the next decode: two decoded chunks never live at once
         actions.extend(analyzer.finish())
         coverage = analyzer.coverage
         del analyzer
