@@ -217,7 +217,7 @@ class MockMixpanel:
             results.append(
                 {
                     "replay_id": rid,
-                    "url": f"{CDN}sha-{rid}-{PROJECT}/",
+                    "url": f"{CDN}sha-{rid.encode().hex()}-{PROJECT}/",
                     "query_string": query_string(
                         self.expires_s, f"{CANARY}r{self.sign_round[rid]}"
                     ),
@@ -229,7 +229,8 @@ class MockMixpanel:
         m = re.search(r"/sha-(.+)-\d+/(\d{4})-(\d+)\.json$", request.url.path)
         assert m is not None, request.url.path
         assert "authorization" not in request.headers  # credentials never go to the CDN
-        rid, index, retention = m.group(1), int(m.group(2)), int(m.group(3))
+        rid = bytes.fromhex(m.group(1)).decode()
+        index, retention = int(m.group(2)), int(m.group(3))
         self.cdn_log.append((rid, index))
         self.per_replay_in_flight[rid] += 1
         self.per_replay_peak[rid] = max(self.per_replay_peak[rid], self.per_replay_in_flight[rid])

@@ -186,12 +186,18 @@ async def _sign(
 ) -> None:
     async with targets, jobs:
         async for first in targets:
-            await anyio.sleep(0)  # let the resolver queue more before the batch is cut
             batch = [first]
-            while len(batch) < session.limits.sign_batch:
+            idle = 0
+            # Cut the batch when it is full or the resolver has had a few turns without
+            # queueing more: no timer, so a steady input is signed in full batches.
+            while len(batch) < session.limits.sign_batch and idle < 5:
                 try:
                     batch.append(targets.receive_nowait())
-                except (anyio.WouldBlock, anyio.EndOfStream):
+                    idle = 0
+                except anyio.WouldBlock:
+                    idle += 1
+                    await anyio.lowlevel.checkpoint()
+                except anyio.EndOfStream:
                     break
             try:
                 results: dict[str, SignedReplay | MixpanelError] = dict(
