@@ -123,6 +123,10 @@ _VISUAL_SOURCES = {
 }
 _TEXT_SAMPLE = 200  # chars of added/removed text kept per mutation record
 _REMOVED_TEXT_LOOKUPS = 8  # removed nodes whose text is looked up per mutation
+_ADDED_TEXT_SCAN = 256  # added nodes scanned for text per mutation
+# Mutations later than this after the latest click keep no text sample (effects look
+# at most this far after a click: the slow-click timeout).
+_TEXT_SAMPLE_WINDOW_MS = 7_000
 
 _SENSITIVE_NAME = re.compile(r"(pass|pwd|secret|token|card|cc-?num|cvv|cvc|iban|ssn)", re.I)
 _TOGGLE_TYPES = frozenset({"checkbox", "radio"})
@@ -242,6 +246,7 @@ class ReplayAnalyzer:
         self._last_tap: tuple[int, int] | None = None  # (node id, t)
         self._last_click: tuple[int, int, int] | None = None  # (raw node id, t, heap order)
         self._press_t = -(10**15)  # last MouseDown/TouchStart
+        self._click_t = -(10**15)  # last click-like interaction (text samples follow it)
         self._selection_change_t = -(10**15)  # last non-collapsed selection change
 
     # --- public ------------------------------------------------------------------------
@@ -589,6 +594,22 @@ class ReplayAnalyzer:
 
     def _on_mutation(self, t: int, data: MutationData) -> None:
         dom = self.dom
+        if t - self._click_t > _TEXT_SAMPLE_WINDOW_MS:
+            # Text samples only serve click effects: skip them far from any click (most of
+            # a live dashboard's mutations), keeping just the counts.
+            dom.apply_mutation(data)
+            self.tape.mutations.append(
+                MutationRecord(
+                    t=t,
+                    document=max(self._documents, 1),
+                    adds=len(data.adds),
+                    removes=len(data.removes),
+                    texts=len(data.texts),
+                    attributes=len(data.attributes),
+                    window_id=self.window_id,
+                )
+            )
+            return
         removed: list[str] = []
         size = 0
         for rem in data.removes[:_REMOVED_TEXT_LOOKUPS]:
@@ -602,7 +623,7 @@ class ReplayAnalyzer:
         dom.apply_mutation(data)
         added: list[str] = []
         size = 0
-        for add in data.adds:
+        for add in data.adds[:_ADDED_TEXT_SCAN]:
             if size >= _TEXT_SAMPLE:
                 break
             node = add.node
@@ -750,6 +771,7 @@ class ReplayAnalyzer:
         if kind not in (2, 3, 4, 9) or data.id < 0:
             return  # Focus/Blur/MouseUp are not clicks
         raw_id = data.id
+        self._click_t = t
         if kind == 2:
             selection = self._open.get(("selection", None))
             if selection is not None and self._selection_change_t > self._press_t:
