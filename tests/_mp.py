@@ -171,6 +171,8 @@ class MockMixpanel:
                 return self._sign(request)
             if route == "insights":
                 return self._insights(request)
+            if route == "export":
+                return self._export()
             return self._response(404, b"{}")
         finally:
             self.in_flight[route] -= 1
@@ -205,6 +207,26 @@ class MockMixpanel:
                 node[str(rep.retention)] = {"all": rep.start_s}
             metric[rid] = node
         return self._response(200, json.dumps({"series": {"m [Minimum Time]": metric}}).encode())
+
+    def _export(self) -> httpx.Response:
+        # Every replay's clicks as tagged events; the client does the filtering it needs.
+        lines = [
+            json.dumps(
+                {
+                    "event": "$mp_click",
+                    "properties": {
+                        "time": ev["timestamp"] / 1000,
+                        "distinct_id": rep.distinct_id,
+                        "$mp_replay_id": rid,
+                    },
+                }
+            )
+            for rid, rep in self.replays.items()
+            for chunk in rep.chunks
+            for ev in chunk
+            if ev.get("type") == 3
+        ]
+        return self._response(200, "\n".join(lines).encode())
 
     def _sign(self, request: httpx.Request) -> httpx.Response:
         status = self._fault("sign", None, None)
@@ -257,3 +279,33 @@ class MockMixpanel:
 def replay(files: int = 3, **kw: Any) -> MockReplay:
     """A MockReplay with ``files`` chunk files."""
     return MockReplay(chunks=[chunk_events(i) for i in range(files)], **kw)
+
+
+def run_cli(monkeypatch: Any, capsys: Any, mock: MockMixpanel, *args: str) -> tuple[int, str, str]:
+    """Run ``replaykit ARGS`` through the console entry point against ``mock``.
+
+    The CLI's client factory is pointed at the mock (the one seam the CLI has for tests);
+    credentials come from ``MP_*`` variables, as in real use.
+    """
+    import replaykit.cli._mixpanel as cli_mixpanel
+    from replaykit.cli import main
+
+    monkeypatch.setattr(cli_mixpanel, "client_factory", lambda cfg: mock.client(config=cfg))
+    for name, value in {
+        "MP_USERNAME": CFG.username,
+        "MP_SECRET": CFG.secret,
+        "MP_PROJECT_ID": str(PROJECT),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("MP_REGION", "MP_OAUTH_TOKEN", "MP_WORKSPACE_ID", "REPLAYKIT_MIXPANEL_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("REPLAYKIT_MIXPANEL_BASE_URL", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent/replaykit-tests")  # no user config
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
