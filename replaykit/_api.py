@@ -18,6 +18,9 @@ from ._errors import RecordingFormatError, ReplaykitError
 from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer
 from .analysis._options import AnalyzerOptions
+from .analysis._signal import Signal
+from .analysis._signal_config import SignalConfig
+from .analysis._signals import detect_signals
 from .analysis._timeline import markdown_timeline
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
 from .rrweb._model import EventChunk
@@ -29,9 +32,21 @@ __all__ = [
     "analyze",
     "analyze_recording",
     "iter_actions",
+    "iter_signals",
 ]
 
 PathArg = str | os.PathLike[str]
+SignalsArg = bool | str | SignalConfig | None
+"""Which signals to detect: False/None none, True the replaykit defaults, a preset name
+(``"posthog"``, ``"sentry"``, ...) or a :class:`~replaykit.SignalConfig`."""
+
+
+def _signal_choice(signals: SignalsArg) -> SignalConfig | str | None:
+    if signals is None or signals is False:
+        return None
+    if signals is True:
+        return "replaykit"
+    return signals
 
 
 class ReplayFailure(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,14 +64,17 @@ class ReplayFailure(msgspec.Struct, frozen=True, kw_only=True):
 class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     """One replay's analysis: its actions in time order and what was seen/skipped.
 
-    ``failure`` is set (and ``actions`` empty) when the replay could not be read and the
-    caller asked for failures to be recorded rather than raised.
+    ``signals`` holds the frustration signals in time order when they were asked for
+    (``signals=`` on the analyze functions). ``failure`` is set (and ``actions`` empty)
+    when the replay could not be read and the caller asked for failures to be recorded
+    rather than raised.
     """
 
     replay_id: str
     source: str
     actions: list[Action]
     coverage: Coverage
+    signals: list[Signal] = []
     start_timestamp: int | None = None
     end_timestamp: int | None = None
     failure: ReplayFailure | None = None
@@ -144,30 +162,67 @@ async def analyze_recording(
     recording: Recording | PathArg,
     *,
     options: AnalyzerOptions | None = None,
+    signals: SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
 ) -> AnalyzedReplay:
-    """Analyze one recording completely and return its :class:`AnalyzedReplay`."""
+    """Analyze one recording completely and return its :class:`AnalyzedReplay`.
+
+    ``signals=True`` (or a preset name / :class:`~replaykit.SignalConfig`) also detects
+    frustration signals; they are in ``AnalyzedReplay.signals``.
+    """
     rec = _as_recording(recording)
     analyzer = ReplayAnalyzer(rec.replay_id, options)
     actions: list[Action] = []
     async with aclosing(_analyze_stream(rec, analyzer, format, max_input_bytes)) as batches:
         async for batch in batches:
             actions.extend(batch)
+    config = _signal_choice(signals)
+    found = (
+        detect_signals(rec.replay_id, actions, analyzer.tape, config) if config is not None else []
+    )
     return AnalyzedReplay(
         replay_id=rec.replay_id,
         source=rec.path,
         actions=actions,
         coverage=analyzer.coverage,
+        signals=found,
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
     )
+
+
+async def iter_signals(
+    recording: Recording | PathArg,
+    *,
+    config: SignalConfig | str | None = None,
+    options: AnalyzerOptions | None = None,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> AsyncIterator[Signal]:
+    """Stream the frustration signals of one recording in time order.
+
+    Signals are judged over windows that reach past their start (a dead click waits
+    2.5 s for a reaction, an idle gap needs its end), so they are yielded once the
+    recording has been read. ``config`` is a preset name or a
+    :class:`~replaykit.SignalConfig` (default: replaykit's definitions).
+    """
+    replay = await analyze_recording(
+        recording,
+        options=options,
+        signals=config if config is not None else True,
+        format=format,
+        max_input_bytes=max_input_bytes,
+    )
+    for signal in replay.signals:
+        yield signal
 
 
 async def analyze(
     paths: PathArg | Sequence[PathArg] | LocalSource,
     *,
     options: AnalyzerOptions | None = None,
+    signals: SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     on_error: Literal["raise", "record"] = "raise",
@@ -176,14 +231,19 @@ async def analyze(
 
     With ``on_error="record"`` a recording that cannot be read yields an
     ``AnalyzedReplay`` whose ``failure`` says why, and the others are still analyzed; with
-    ``"raise"`` (the default) the first error propagates. A missing path always raises
+    ``"raise"`` (the default) the first error propagates. ``signals`` asks for frustration
+    signals too (see :func:`analyze_recording`). A missing path always raises
     :class:`~replaykit.RecordingNotFoundError` (there is no replay to attach it to).
     """
     source = paths if isinstance(paths, LocalSource) else LocalSource(paths)
     async for rec in source:
         try:
             result = await analyze_recording(
-                rec, options=options, format=format, max_input_bytes=max_input_bytes
+                rec,
+                options=options,
+                signals=signals,
+                format=format,
+                max_input_bytes=max_input_bytes,
             )
         except ReplaykitError as exc:
             if on_error == "raise":

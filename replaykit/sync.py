@@ -18,10 +18,12 @@ from anyio.from_thread import start_blocking_portal
 from . import _api
 from .analysis._actions import Action
 from .analysis._options import AnalyzerOptions
+from .analysis._signal import Signal
+from .analysis._signal_config import SignalConfig
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES
 from .sources._local import LocalSource, Recording
 
-__all__ = ["actions", "analyze", "analyze_recording"]
+__all__ = ["actions", "analyze", "analyze_recording", "signals"]
 
 T = TypeVar("T")
 
@@ -44,6 +46,7 @@ def analyze(
     paths: _api.PathArg | Sequence[_api.PathArg] | LocalSource,
     *,
     options: AnalyzerOptions | None = None,
+    signals: _api.SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     on_error: Literal["raise", "record"] = "raise",
@@ -53,6 +56,7 @@ def analyze(
         lambda: _api.analyze(
             paths,
             options=options,
+            signals=signals,
             format=format,
             max_input_bytes=max_input_bytes,
             on_error=on_error,
@@ -64,6 +68,7 @@ def analyze_recording(
     recording: Recording | _api.PathArg,
     *,
     options: AnalyzerOptions | None = None,
+    signals: _api.SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
 ) -> _api.AnalyzedReplay:
@@ -71,7 +76,11 @@ def analyze_recording(
 
     async def run() -> _api.AnalyzedReplay:
         return await _api.analyze_recording(
-            recording, options=options, format=format, max_input_bytes=max_input_bytes
+            recording,
+            options=options,
+            signals=signals,
+            format=format,
+            max_input_bytes=max_input_bytes,
         )
 
     with start_blocking_portal() as portal:
@@ -86,3 +95,20 @@ def actions(
 ) -> list[Action]:
     """All actions of one recording, in time order."""
     return analyze_recording(recording, options=options, format=format).actions
+
+
+def signals(
+    recording: Recording | _api.PathArg,
+    *,
+    config: SignalConfig | str | None = None,
+    options: AnalyzerOptions | None = None,
+    format: str = "auto",
+) -> list[Signal]:
+    """All frustration signals of one recording, in time order (preset name or config)."""
+    replay = analyze_recording(
+        recording,
+        options=options,
+        signals=config if config is not None else True,
+        format=format,
+    )
+    return replay.signals

@@ -20,6 +20,7 @@ from .. import sync
 from .._api import AnalyzedReplay
 from .._errors import ConfigError, ReplaykitError
 from ..analysis._options import AnalyzerOptions
+from ..analysis._signal_config import PRESETS
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS, iter_event_chunks
 from ..sources._local import LocalSource
 from ..sources.mixpanel._stage import single_error
@@ -37,6 +38,7 @@ __all__ = ["main"]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 OUTPUT_FORMATS = ("markdown", "ndjson", "json", "table")
+SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -100,6 +102,20 @@ def cli() -> None:
     show_default=True,
     help="Mixpanel replays fetched at once.",
 )
+@click.option(
+    "--signals",
+    "with_signals",
+    is_flag=True,
+    help="Also detect frustration signals (rage, dead, slow and error clicks, quick backs, "
+    "idle, network and console errors, ...) and add them to the output.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(SIGNAL_PRESETS),
+    default="replaykit",
+    show_default=True,
+    help="Signal definitions to use with --signals: replaykit's, or a product's thresholds.",
+)
 @mixpanel_options
 @with_warnings
 def analyze(
@@ -109,6 +125,8 @@ def analyze(
     max_nodes: int,
     max_input_mb: int,
     concurrency: int,
+    with_signals: bool,
+    preset: str,
     **mixpanel: object,
 ) -> None:
     """Analyze recordings (files, directories, globs or Mixpanel replay ids) into actions.
@@ -123,6 +141,7 @@ def analyze(
       replaykit analyze examples/recordings
       replaykit analyze session.json -o ndjson | jq .label
       replaykit analyze 'exports/**/*.json.gz' -o table
+      replaykit analyze session.json --signals --preset posthog
       replaykit analyze 0190f2c4-replay-id --base-url http://127.0.0.1:8080
     """
     options = AnalyzerOptions(max_nodes=max_nodes)
@@ -144,6 +163,7 @@ def analyze(
         sync.analyze(
             local,
             options=options,
+            signals=preset if with_signals else False,
             format=input_format,
             max_input_bytes=max_input_mb << 20,
             on_error="record",

@@ -1,9 +1,13 @@
 """Output formats for analyzed replays, each streaming as replays arrive.
 
 NDJSON keys (one line per action): ``replay_id``, ``seq``, ``kind``, ``t_ms``,
-``timestamp``, ``node_id``, ``target``, ``label``, ``url``, ``details`` (an object whose
-``kind`` repeats the action kind). ``json`` writes one array of replays, each with its
-``coverage`` and ``actions``.
+``timestamp``, ``node_id``, ``target``, ``label``, ``url``, ``document``, ``window_id``,
+``details`` (an object whose ``kind`` repeats the action kind). With signals, each signal
+is one more line with ``"record": "signal"`` and ``replay_id``, ``kind`` (``rage_click``,
+``dead_click``, ...), ``timestamp`` (epoch ms of its start), ``t_ms``, ``end_timestamp``,
+``duration_ms``, ``target``, ``label``, ``url``, ``evidence`` (action seqs), ``preset``
+and ``details``; lines of one replay are in time order. ``json`` writes one array of
+replays, each with its ``coverage``, ``actions`` and ``signals``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TextIO
 import msgspec
 
 from .._api import AnalyzedReplay
+from ..analysis._signal import Signal
 from ..analysis._timeline import describe_action, short_url
 
 __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
@@ -21,12 +26,18 @@ __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
 _encoder = msgspec.json.Encoder()
 
 
+def _signal_line(signal: Signal) -> str:
+    return _encoder.encode({"record": "signal", **msgspec.structs.asdict(signal)}).decode()
+
+
 def write_ndjson(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
-    """One JSON object per action, flushed per replay."""
+    """One JSON object per action (and per signal), in time order, flushed per replay."""
     for replay in replays:
-        lines = [_encoder.encode(action).decode() for action in replay.actions]
-        if lines:
-            out.write("\n".join(lines) + "\n")
+        keyed = [(a.timestamp, 0, _encoder.encode(a).decode()) for a in replay.actions]
+        keyed += [(s.timestamp, 1, _signal_line(s)) for s in replay.signals]
+        keyed.sort(key=lambda item: (item[0], item[1]))
+        if keyed:
+            out.write("\n".join(line for _, _, line in keyed) + "\n")
         out.flush()
 
 
@@ -40,6 +51,7 @@ def _replay_object(replay: AnalyzedReplay) -> dict[str, object]:
         "truncated": replay.coverage.truncated,
         "coverage": replay.coverage,
         "actions": replay.actions,
+        "signals": replay.signals,
     }
 
 
@@ -84,20 +96,46 @@ def write_markdown(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
         out.flush()
 
 
+def _signal_text(signal: Signal) -> str:
+    what = signal.kind.replace("_", " ")
+    name = f' "{signal.label}"' if signal.label else ""
+    span = f" over {signal.duration_ms / 1000:.1f}s" if signal.duration_ms else ""
+    return f"! {what}{name}{span}"
+
+
 def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
-    """An aligned plain-text table: replay, time, kind, description, page."""
+    """An aligned plain-text table: replay, time, kind, description, page (signals are
+    rows too, their description starting with ``!``)."""
     headers = ("replay", "t", "kind", "what", "page")
     for replay in replays:
-        rows = [
+        keyed = [
             (
-                replay.replay_id[:20],
-                f"{a.t_ms / 1000:.1f}s",
-                a.kind,
-                describe_action(a)[:70],
-                short_url(a.url)[:40],
+                a.timestamp,
+                (
+                    replay.replay_id[:20],
+                    f"{a.t_ms / 1000:.1f}s",
+                    str(a.kind),
+                    describe_action(a)[:70],
+                    short_url(a.url)[:40],
+                ),
             )
             for a in replay.actions
         ]
+        keyed += [
+            (
+                sig.timestamp,
+                (
+                    replay.replay_id[:20],
+                    f"{sig.t_ms / 1000:.1f}s",
+                    str(sig.kind),
+                    _signal_text(sig)[:70],
+                    short_url(sig.url)[:40],
+                ),
+            )
+            for sig in replay.signals
+        ]
+        keyed.sort(key=lambda item: item[0])
+        rows = [row for _, row in keyed]
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
         out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
         out.write("\n")
