@@ -19,14 +19,20 @@ import msgspec
 __all__ = [
     "DEFAULT_SIGNAL_CONFIG",
     "PRESETS",
+    "ActiveTimeConfig",
     "ConsoleConfig",
     "DeadClickConfig",
     "EffectConfig",
     "ErrorClickConfig",
+    "FormAbandonConfig",
+    "IdleConfig",
     "NetworkConfig",
+    "QuickBackConfig",
     "RageClickConfig",
+    "ScrollConfig",
     "SignalConfig",
     "SlowClickConfig",
+    "ThrashConfig",
     "signal_config",
 ]
 
@@ -176,12 +182,120 @@ class NetworkConfig(msgspec.Struct, frozen=True, kw_only=True):
     slow_page_ms: int = 3000
 
 
+# --- page-level families (``_signals_page.py``, ``_visits.py``, ``_activity.py``) ---------
+
+
+class QuickBackConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Quick back / U-turn (§8). Default: page visits A → B → A in one tab (URL = path +
+    query, fragment dropped) with B left ≤ ``max_dwell_ms=3000`` after it was entered.
+
+    - ``min_visit_ms=250``: a visit shorter than this is a redirect and merges into the
+      next one (its start becomes the next visit's start).
+    - ``pattern``: ``return`` (A → B → A, replaykit/Clarity) or ``any_change`` (PostHog
+      ingestion: any URL change to a different URL shortly after the previous one).
+    """
+
+    max_dwell_ms: int = 3000
+    min_visit_ms: int = 250
+    pattern: Literal["return", "any_change"] = "return"
+
+
+class ScrollConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Scroll reversals and excessive (rage) scrolling (§9).
+
+    - ``min_leg_px=50``: a scroll leg (movement in one direction) counts once it has moved
+      this far from the last turning point; smaller back-and-forth is layout jitter.
+    - ``rapid_ms=500``: a reversal this soon after the previous scroll event is *rapid*
+      (PostHog ingestion's "rapid reversal").
+    - ``episode_reversals=3`` within ``episode_window_ms=3000``: a rage-scroll episode.
+    - ``excessive_reversals=6``: a visit with this many reversals is excessive, unless its
+      URL template has ``baseline_min_visits=20`` visits in the replay: then more than
+      mean + ``baseline_sigmas=2`` standard deviations of their counts is.
+    """
+
+    min_leg_px: float = 50
+    rapid_ms: int = 500
+    episode_reversals: int = 3
+    episode_window_ms: int = 3000
+    excessive_reversals: int = 6
+    baseline_min_visits: int = 20
+    baseline_sigmas: float = 2.0
+
+
+class ThrashConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Thrashing cursor (§10). Default: ≥ ``min_reversals=4`` direction changes on one
+    axis within ``window_ms=1000``, legs ≥ ``min_leg_px=20``, mean pointer speed ≥
+    ``min_speed_px_ms=0.3`` over them; mouse moves only (no touch, no drag, no button held).
+    ``axes`` says which axes are judged (OpenReplay counts horizontal changes only).
+    """
+
+    window_ms: int = 1000
+    min_reversals: int = 4
+    min_leg_px: float = 20
+    min_speed_px_ms: float = 0.3
+    axes: tuple[Literal["x", "y"], ...] = ("x", "y")
+
+
+class IdleConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Idle and long pauses (§11).
+
+    - ``idle_ms=30000``: ``idle`` = a gap at least this long between activity instants
+      (PostHog's active sources, every mouse position at its own time, programmatic scrolls
+      left out).
+    - ``pause_ms=10000``: ``long_pause`` = a gap at least this long between user actions
+      (``pause_kinds``; scrolls the page made itself are not user actions).
+    - ``count_open_ended=False``: a gap running into the end of the recording is not
+      reported (nobody knows how long it lasted); True reports it with ``open_ended``.
+    """
+
+    idle_ms: int = 30_000
+    pause_ms: int = 10_000
+    count_open_ended: bool = False
+    pause_kinds: tuple[str, ...] = (
+        "click",
+        "input",
+        "select",
+        "toggle",
+        "scroll",
+        "selection",
+        "navigation",
+    )
+
+
+class ActiveTimeConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Active time (§12), PostHog's ingestion algorithm: a new segment starts when an
+    active event comes more than ``activity_threshold_ms=5000`` after the last one.
+    ``selection_active`` also counts Selection changes as activity (Mixpanel's SDK)."""
+
+    activity_threshold_ms: int = 5000
+    selection_active: bool = False
+
+
+class FormAbandonConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Form abandonment (§13): a ``<form>`` with ≥ ``min_filled=1`` filled fields left
+    (full load, reload, SPA URL change) with no submit attempt since the first fill.
+
+    - ``submit_window_ms=1000``: a non-GET request or URL change this soon after a
+      button click or after the form's last Input (Enter) is a submit attempt.
+    - ``load_wait_ms=10000``: a new document that follows a button click with no other
+      user action between, within this delay, was caused by that click (a native submit).
+    - ``count_session_end=False``: a filled form still unsent when the recording ends is
+      reported only when True (``left_to`` None).
+    """
+
+    min_filled: int = 1
+    submit_window_ms: int = 1000
+    load_wait_ms: int = 10_000
+    count_session_end: bool = False
+
+
 class SignalConfig(msgspec.Struct, frozen=True, kw_only=True):
     """All detector settings, one field per family; ``preset`` names the definition.
 
     Click-level families (``effect``, ``rage``, ``dead``, ``slow``, ``error_click``,
     ``console``, ``network``) are read by ``_signals_click.py``/``_signals_errors.py``;
-    page-level families are added next to them by their detectors' module.
+    page-level families (``quick_back``, ``scroll``, ``thrash``, ``idle``, ``active_time``,
+    ``form_abandon``) by ``_signals_page.py`` and the ``_visits``/``_activity`` modules.
     """
 
     preset: str = "replaykit"
@@ -192,6 +306,12 @@ class SignalConfig(msgspec.Struct, frozen=True, kw_only=True):
     error_click: ErrorClickConfig = msgspec.field(default_factory=ErrorClickConfig)
     console: ConsoleConfig = msgspec.field(default_factory=ConsoleConfig)
     network: NetworkConfig = msgspec.field(default_factory=NetworkConfig)
+    quick_back: QuickBackConfig = msgspec.field(default_factory=QuickBackConfig)
+    scroll: ScrollConfig = msgspec.field(default_factory=ScrollConfig)
+    thrash: ThrashConfig = msgspec.field(default_factory=ThrashConfig)
+    idle: IdleConfig = msgspec.field(default_factory=IdleConfig)
+    active_time: ActiveTimeConfig = msgspec.field(default_factory=ActiveTimeConfig)
+    form_abandon: FormAbandonConfig = msgspec.field(default_factory=FormAbandonConfig)
 
 
 DEFAULT_SIGNAL_CONFIG = SignalConfig()
@@ -200,6 +320,13 @@ _R = RageClickConfig()
 _D = DeadClickConfig()
 _S = SlowClickConfig()
 _E = ErrorClickConfig()
+_Q = QuickBackConfig()
+_I = IdleConfig()
+# PostHog ingestion's quick back: a URL event to a different URL < 2000 ms after the
+# previous one (times are whole ms, so ≤ 1999), no A → B → A pattern, no redirect merging.
+_POSTHOG_QUICK_BACK = msgspec.structs.replace(
+    _Q, pattern="any_change", max_dwell_ms=1999, min_visit_ms=0
+)
 
 PRESETS: dict[str, SignalConfig] = {
     "replaykit": DEFAULT_SIGNAL_CONFIG,
@@ -212,6 +339,9 @@ PRESETS: dict[str, SignalConfig] = {
         dead=msgspec.structs.replace(
             _D, scroll_window_ms=100, selection_window_ms=100, links=False, merge_same_node_ms=1000
         ),
+        quick_back=_POSTHOG_QUICK_BACK,
+        # posthog-js stops recording as idle after 5 minutes without activity.
+        idle=msgspec.structs.replace(_I, idle_ms=300_000),
     ),
     # PostHog ingestion (ML features): Euclidean, errors ≤ 5 s after the last click,
     # failed = 4xx + 5xx + ≥ 600.
@@ -219,6 +349,9 @@ PRESETS: dict[str, SignalConfig] = {
         preset="posthog_ml",
         rage=msgspec.structs.replace(_R, anchor="previous", ignore_texts=(), ignore_classes=()),
         error_click=msgspec.structs.replace(_E, window_ms=5000),
+        quick_back=_POSTHOG_QUICK_BACK,
+        # Inactivity features: gaps > 30 s between clicks/keypresses.
+        idle=msgspec.structs.replace(_I, pause_ms=30_001, pause_kinds=("click", "input")),
     ),
     # Sentry replay SDK: candidates a/button/input[submit|button]; dead at 7 s without a
     # mutation, 300 ms for scroll; slow = first mutation 3–7 s (mutation-only); rage = a
@@ -238,6 +371,8 @@ PRESETS: dict[str, SignalConfig] = {
             _D, timeout_ms=7000, scroll_window_ms=300, candidates="sentry", merge_same_node_ms=0
         ),
         slow=msgspec.structs.replace(_S, slow_ms=3000, timeout_ms=7000, use_network=False),
+        # The replay pauses after 5 minutes without user activity.
+        idle=msgspec.structs.replace(_I, idle_ms=300_000),
     ),
     # Datadog RUM: same target ≤ 100 px and ≤ 1 s apart, 3 consecutive within 1 s, no
     # selection/scroll; dead = no activity (incl. network) within 100 ms; errors while the
@@ -274,6 +409,9 @@ PRESETS: dict[str, SignalConfig] = {
         dead=msgspec.structs.replace(
             _D, timeout_ms=500, scroll_window_ms=500, selection_window_ms=500
         ),
+        # Recording goes idle after 30 minutes; Selection counts as activity.
+        idle=msgspec.structs.replace(_I, idle_ms=1_800_000),
+        active_time=ActiveTimeConfig(selection_active=True),
     ),
     # OpenReplay: ≥ 3 consecutive same-label clicks < 300 ms apart; dead = no DOM change
     # within 1234 ms; crash (error click) ≤ 2 s.
@@ -283,6 +421,11 @@ PRESETS: dict[str, SignalConfig] = {
             _R, max_gap_ms=300, group_by="label", ignore_texts=(), ignore_classes=()
         ),
         dead=msgspec.structs.replace(_D, timeout_ms=1234),
+        # Tracker: > 4 horizontal direction changes per 225 ms (acceleration rule not
+        # modelled; rrweb samples moves every ≥ 50 ms, so this is an approximation).
+        thrash=ThrashConfig(
+            window_ms=225, min_reversals=5, min_leg_px=1, min_speed_px_ms=0, axes=("x",)
+        ),
     ),
     # mixpanel-headless seed: ≥ 3 consecutive clicks with the same description within 1 s
     # of the first.
