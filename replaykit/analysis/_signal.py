@@ -8,7 +8,7 @@ actions and :class:`~replaykit.analysis._tape.Tape`; :func:`detect_signals` in
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 import msgspec
 
@@ -34,25 +34,8 @@ SignalKind: TypeAlias = Literal[
     "slow_page",
 ]
 
-SIGNAL_KINDS: tuple[SignalKind, ...] = (
-    "rage_click",
-    "dead_click",
-    "slow_click",
-    "error_click",
-    "quick_back",
-    "scroll_reversal",
-    "excessive_scroll",
-    "thrashed_cursor",
-    "idle",
-    "long_pause",
-    "form_abandon",
-    "network_error",
-    "network_failed",
-    "slow_request",
-    "console_error",
-    "uncaught_exception",
-    "slow_page",
-)
+SIGNAL_KINDS: tuple[SignalKind, ...] = get_args(SignalKind)
+"""Every signal kind, in the order detectors report ties."""
 
 
 class Signal(msgspec.Struct, frozen=True, kw_only=True):
