@@ -17,14 +17,18 @@ __all__ = [
     "ActionDetails",
     "ActionKind",
     "ClickDetails",
+    "ClickEffect",
     "ConsoleErrorDetails",
     "Coverage",
+    "EffectError",
+    "EffectRequest",
     "InputDetails",
     "NavigationDetails",
     "PageLoadDetails",
     "ScrollDetails",
     "SelectDetails",
     "SelectionDetails",
+    "TargetKind",
     "ToggleDetails",
     "ViewportDetails",
 ]
@@ -60,6 +64,84 @@ class _Details(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit
     pass
 
 
+TargetKind: TypeAlias = Literal[
+    "control", "link", "link_elsewhere", "text_field", "blocked", "page"
+]
+"""What a click's target is, for judging its reaction (``frustration-signals.md`` §0, §3):
+
+- ``control``: an interactive element that should visibly react (button, non-text input,
+  summary, option, interactive role, ``[onclick]``, ``[tabindex]``; a ``label`` of such a
+  control);
+- ``link``: ``a[href]`` that navigates in this tab;
+- ``link_elsewhere``: a link whose effect is outside the page (``target`` other than
+  ``_self``, ``download``, ``mailto:``/``tel:``), never judged dead;
+- ``text_field``: a text-like field (or its label, or ``[contenteditable]``): focus is the
+  expected effect;
+- ``blocked``: an element rrweb blocked (``rr_width``), whose content is not recorded;
+- ``page``: ``<html>``/``<body>`` itself.
+
+``None`` means plain content (text, images, containers): such clicks are not judged.
+"""
+
+
+class EffectRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A fetch/XHR request that started after a click (or up to 50 ms before it).
+
+    ``path`` is the URL's path and query; ``status`` None with ``failed`` means the
+    request wrapper saw no response (network failure, CORS, abort); None alone means
+    unknown. ``start_ms`` is the start relative to the click; ``triggered`` marks a start
+    within the click's request window (−50..+500 ms by default, ``frustration-signals.md``
+    §4), i.e. the click most likely caused it.
+    """
+
+    method: str = "GET"
+    path: str = ""
+    status: int | None = None
+    duration_ms: int | None = None
+    start_ms: int | None = None
+    triggered: bool = False
+    failed: bool = False
+
+
+class EffectError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A console error/assert or uncaught exception that followed a click, ``ms`` after it."""
+
+    message: str = ""
+    ms: int = 0
+    uncaught: bool = False
+
+
+class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What followed a click within its effect window (7 s of recording time by default),
+    read from the replay's tape when the window had passed.
+
+    - ``reaction_ms``/``reaction_kind``: the first change the page made after the click:
+      ``mutation`` (DOM, CSS, canvas or media), ``input`` (a field changed, e.g. a checkbox
+      toggled), ``navigation`` (new document or SPA URL change) or ``scroll`` (a scroll the
+      page made itself); None when nothing changed (a dead click candidate).
+    - ``navigation`` (``load`` = new document, ``spa`` = URL change without one),
+      ``navigated_to`` (URL) and ``navigation_ms``: the first navigation.
+    - ``requests``: fetch/XHR requests started in the window; ``errors``: console
+      errors/uncaught exceptions; ``text_added``/``text_removed``: a short sample of the
+      visible text that appeared or went away. These stop at the next click in the same
+      tab (what follows it is that click's effect).
+    - ``truncated``: the recording ended before the window passed, so the absence of a
+      reaction proves nothing.
+    """
+
+    window_ms: int = 7000
+    reaction_ms: int | None = None
+    reaction_kind: Literal["mutation", "input", "navigation", "scroll"] | None = None
+    navigation: Literal["load", "spa"] | None = None
+    navigated_to: str | None = None
+    navigation_ms: int | None = None
+    requests: tuple[EffectRequest, ...] = ()
+    errors: tuple[EffectError, ...] = ()
+    text_added: str = ""
+    text_removed: str = ""
+    truncated: bool = False
+
+
 class ClickDetails(_Details, frozen=True, tag="click"):
     """A click, double click, context menu or tap.
 
@@ -68,6 +150,12 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     ``contextmenu``, ``tap`` (TouchEnd; the Click a browser synthesises after it is merged).
     ``raw_node_id`` is the node the browser reported before lifting to the interactive
     ancestor that ``Action.node_id`` names. ``x``/``y`` are viewport pixels when recorded.
+
+    ``target_kind`` classifies the target at click time (:data:`TargetKind`) and
+    ``input_type`` is the ``type`` of an ``<input>`` target (or of the control a ``<label>``
+    names); ``opt_out`` is set when the target or an ancestor carries a class asking
+    analytics to ignore it (``ph-no-rageclick``, ``ph-no-capture``). ``effect`` is what
+    followed the click (:class:`ClickEffect`), when the analyzer computed it.
     """
 
     button: Literal["click", "dblclick", "contextmenu", "tap"] = "click"
@@ -77,6 +165,10 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     raw_node_id: int | None = None
     tag: str | None = None
     href: str | None = None
+    target_kind: TargetKind | None = None
+    input_type: str | None = None
+    opt_out: bool = False
+    effect: ClickEffect | None = None
 
 
 class InputDetails(_Details, frozen=True, tag="input"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,14 +60,17 @@ from ._actions import (
     ToggleDetails,
     ViewportDetails,
 )
+from ._effects import NavMark, classify_target, compute_effect
 from ._labels import is_masked_text, lift_target
 from ._network import NetworkCollector
 from ._options import AnalyzerOptions
+from ._signal_config import EffectConfig
 from ._tape import (
     ConsoleRecord,
     DocumentRecord,
     InputRecord,
     MutationRecord,
+    NetworkRecord,
     PointerRecord,
     ScrollRecord,
     Tape,
@@ -212,11 +216,25 @@ class ReplayAnalyzer:
         for action in analyzer.finish():
             ...
         analyzer.coverage  # what was seen and skipped
+
+    Each click carries its :class:`~replaykit.analysis._actions.ClickEffect`: a click is
+    held back until ``effects.window_ms`` of recording time has passed after it (or the
+    replay finished), then its effect is read from the tape; actions stay in time order,
+    so whatever follows a held click waits with it.
     """
 
-    def __init__(self, replay_id: str, options: AnalyzerOptions | None = None) -> None:
+    def __init__(
+        self,
+        replay_id: str,
+        options: AnalyzerOptions | None = None,
+        *,
+        effects: EffectConfig | None = None,
+    ) -> None:
         self.replay_id = replay_id
         self.options = options or AnalyzerOptions()
+        self.effects = effects or EffectConfig()
+        self._navs: list[NavMark] = []  # navigations, for click effects
+        self._click_ts: list[int] = []  # click times, to end an effect at the next click
         self.coverage = Coverage()
         self.tape = Tape()
         self._network = NetworkCollector()
@@ -400,6 +418,12 @@ class ReplayAnalyzer:
         label: str | None = None,
     ) -> int:
         # seq and t_ms are assigned on release, so a placeholder Action is stored here.
+        if kind == "navigation" and isinstance(details, NavigationDetails):
+            self._navs.append(
+                NavMark(t, max(self._documents, 1), details.how, self.url, self.window_id)
+            )
+        elif kind == "click":
+            self._click_ts.append(t)
         action = Action(
             replay_id=self.replay_id,
             seq=-1,
@@ -420,14 +444,58 @@ class ReplayAnalyzer:
         horizon = None if final else min((b.first_t for b in self._open.values()), default=None)
         out: list[Action] = []
         done = self._done
+        stream_t = self._last_ts
+        hold = self.effects.window_ms
+        network: list[NetworkRecord] | None = None
         while done and (horizon is None or done[0][0] < horizon):
-            _, order, item = heapq.heappop(done)
+            t, order, item = done[0]
+            assert isinstance(item, Action)
+            is_click = item.kind == "click"
+            if is_click and not final and (stream_t is None or stream_t < t + hold):
+                break  # its effect window is still open; later actions wait (time order)
+            heapq.heappop(done)
             if self._last_click is not None and self._last_click[2] == order:
                 self._last_click = None
-            assert isinstance(item, Action)
+            if is_click:
+                if network is None:
+                    # Requests get epoch times from a per-document origin estimate that
+                    # only tightens as requests arrive; mid-stream it is the best so far.
+                    network = self.tape.network if final else self._network.records()
+                item = self._with_effect(item, network, final)
             out.append(msgspec.structs.replace(item, seq=self._seq))
             self._seq += 1
+        self._prune_effect_state()
         return out
+
+    def _with_effect(self, click: Action, network: list[NetworkRecord], final: bool) -> Action:
+        details = click.details
+        if not isinstance(details, ClickDetails):
+            return click
+        t = click.timestamp
+        times = self._click_ts
+        i = bisect_right(times, t)
+        next_click = times[i] if i < len(times) else None
+        end = self.end_timestamp if final else self._last_ts
+        effect = compute_effect(
+            click,
+            self.tape,
+            network=network,
+            navigations=self._navs,
+            config=self.effects,
+            next_click_t=next_click,
+            stream_end=int(end) if end is not None else None,
+        )
+        return msgspec.structs.replace(
+            click, details=msgspec.structs.replace(details, effect=effect)
+        )
+
+    def _prune_effect_state(self) -> None:
+        """Forget navigations and click times no held click can need any more."""
+        if len(self._navs) + len(self._click_ts) < 512:
+            return
+        cutoff = self._done[0][0] if self._done else (self._last_ts or 0)
+        self._navs = [n for n in self._navs if n.t >= cutoff]
+        self._click_ts = [c for c in self._click_ts if c >= cutoff]
 
     def _describe(self, node_id: int) -> tuple[int, str | None, str | None]:
         """Lift to the interactive target and name it; unknown nodes stay unnamed."""
@@ -804,6 +872,7 @@ class ReplayAnalyzer:
         lifted, target, label = self._describe(raw_id)
         dom = self.dom
         tag = dom.tag(lifted) if lifted in dom else None
+        target_kind, input_type, opt_out = classify_target(dom, lifted)
         href = dom.attr(lifted, "href") if tag == "a" else None
         if (href is not None and href.startswith("#")) or (
             href is not None and self.url and href.startswith(self.url.split("#")[0] + "#")
@@ -819,6 +888,9 @@ class ReplayAnalyzer:
                 raw_node_id=raw_id,
                 tag=tag,
                 href=href,
+                target_kind=target_kind,
+                input_type=input_type,
+                opt_out=opt_out,
             ),
             node_id=lifted,
             target=target,

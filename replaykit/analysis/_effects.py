@@ -1,0 +1,473 @@
+"""Click effects: what a page did after a click, read from the replay's tape.
+
+Two parts, both used by the analyzer and by the click detectors:
+
+- :func:`classify_target` looks at the click's target in the DOM mirror *at click time*
+  and says what kind of thing it is (``frustration-signals.md`` §0 "text-like field", §3
+  step 1 "candidate"): a control that should react, a link, a link that leaves the page, a
+  text field, a blocked element, the page itself, or plain content.
+- :func:`compute_effect` reads the tape (mutations, inputs, scrolls, console, network) and
+  the navigations after a click and builds its :class:`ClickEffect`: the first reaction and
+  its delay, the navigation, the requests it started, the errors that followed and a
+  sample of the text that appeared or vanished.
+
+The ``first_*`` scanners are the primitives the dead/slow-click detectors share, so the
+effect shown in a timeline and the detectors' verdicts read the same records the same way.
+Tape lists are in stream order, which is time order (the decoder sorts each chunk), so
+lookups bisect on ``t``; nothing here raises on odd input.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, TypeVar
+from urllib.parse import urlsplit
+
+from ..rrweb._dom import DomTracker
+from ..rrweb._model import NodeType
+from ._actions import (
+    Action,
+    ClickEffect,
+    EffectError,
+    EffectRequest,
+    NavigationDetails,
+    TargetKind,
+)
+from ._labels import INTERACTIVE_ROLES
+from ._signal_config import EffectConfig
+from ._tape import (
+    ConsoleRecord,
+    InputRecord,
+    MutationRecord,
+    NetworkRecord,
+    ScrollRecord,
+    Tape,
+)
+
+__all__ = [
+    "OPT_OUT_CLASSES",
+    "REQUEST_INITIATORS",
+    "TEXT_INPUT_TYPES",
+    "NavMark",
+    "classify_target",
+    "compute_effect",
+    "first_input",
+    "first_mutation",
+    "first_navigation",
+    "first_scroll",
+    "first_selection",
+    "is_request",
+    "navigations_from_actions",
+    "url_path",
+]
+
+TEXT_INPUT_TYPES = frozenset(
+    {
+        "",
+        "text",
+        "search",
+        "email",
+        "password",
+        "url",
+        "tel",
+        "number",
+        "date",
+        "datetime-local",
+        "month",
+        "week",
+        "time",
+        "color",
+        "range",
+        "file",
+    }
+)
+"""``<input>`` types that are text-like fields (§0): clicking one focuses it (or opens a
+picker), which is its expected effect, so such clicks are never dead or rage."""
+
+OPT_OUT_CLASSES = frozenset({"ph-no-rageclick", "ph-no-capture"})
+"""Classes by which a page asks analytics not to judge an element (posthog-js, §2)."""
+
+REQUEST_INITIATORS = frozenset({"fetch", "xmlhttprequest"})
+"""Requests a click can trigger and wait on (§4, §7); resources and navigations are not."""
+
+_TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton", "slider"})
+_CONTROL_TAGS = frozenset({"button", "summary", "option", "details"})
+_ELSEWHERE_SCHEMES = ("mailto:", "tel:", "sms:")
+_OPT_OUT_ANCESTORS = 6  # the same reach as target lifting (rrweb-format §15)
+_LABEL_SEARCH = 32  # descendants searched for the field a <label> wraps
+_MAX_ERROR_CHARS = 200
+_MAX_REQUEST_MS = 120_000
+
+_R = TypeVar("_R", MutationRecord, InputRecord, ScrollRecord, ConsoleRecord)
+
+
+class NavMark(NamedTuple):
+    """A navigation for effect lookups: time, document number, ``how`` and the new URL."""
+
+    t: int
+    document: int
+    how: str
+    url: str | None
+    window_id: str | None = None
+
+
+# --- the target ----------------------------------------------------------------------------
+
+
+def _label_control(dom: DomTracker, label_id: int) -> int | None:
+    """The field a ``<label>`` names: ``for=`` by id, else the first field it wraps."""
+    for_id = dom.attr(label_id, "for")
+    if for_id:
+        found = dom.find_by_attr("id", for_id)
+        if found is not None:
+            return found
+    stack = list(dom.children(label_id))
+    seen = 0
+    while stack and seen < _LABEL_SEARCH:
+        node = stack.pop()
+        seen += 1
+        if dom.tag(node) in ("input", "select", "textarea", "button"):
+            return node
+        stack.extend(dom.children(node))
+    return None
+
+
+def _opted_out(dom: DomTracker, node_id: int) -> bool:
+    node: int | None = node_id
+    for _ in range(_OPT_OUT_ANCESTORS + 1):
+        if node is None or dom.node_type(node) != NodeType.ELEMENT:
+            return False
+        classes = dom.attr(node, "class")
+        if classes and not OPT_OUT_CLASSES.isdisjoint(classes.split()):
+            return True
+        node = dom.parent(node)
+    return False
+
+
+def classify_target(dom: DomTracker, node_id: int) -> tuple[TargetKind | None, str | None, bool]:
+    """``(target_kind, input_type, opt_out)`` for a click's lifted target, at click time.
+
+    The rules are §3 step 1 (candidates) and §0 (text-like fields); a ``<label>`` is judged
+    as the control it names, as Datadog does. Unknown nodes give ``(None, None, False)``.
+    """
+    if node_id not in dom or dom.node_type(node_id) != NodeType.ELEMENT:
+        return None, None, False
+    opt_out = _opted_out(dom, node_id)
+    node = node_id
+    tag = dom.tag(node)
+    if tag == "label":
+        control = _label_control(dom, node)
+        if control is None:
+            return None, None, opt_out
+        node, tag = control, dom.tag(control)
+    attrs = dom.attributes(node)
+    if "rr_width" in attrs or "rr_height" in attrs:
+        return "blocked", None, opt_out
+    if tag in ("html", "body"):
+        return "page", None, opt_out
+    if tag == "input":
+        input_type = attrs.get("type", "").strip().lower()
+        if input_type == "hidden":
+            return None, input_type, opt_out
+        kind: TargetKind = "text_field" if input_type in TEXT_INPUT_TYPES else "control"
+        return kind, input_type or "text", opt_out
+    if tag in ("textarea", "select"):
+        return "text_field", None, opt_out
+    editable = attrs.get("contenteditable")
+    if editable is not None and editable.strip().lower() != "false":
+        return "text_field", None, opt_out
+    role = (attrs.get("role") or "").strip().lower()
+    if role in _TEXT_ROLES:
+        return "text_field", None, opt_out
+    if tag == "a" and "href" in attrs:
+        href = attrs["href"].strip().lower()
+        target = (attrs.get("target") or "").strip().lower()
+        if (
+            "download" in attrs
+            or (target and target != "_self")
+            or href.startswith(_ELSEWHERE_SCHEMES)
+        ):
+            return "link_elsewhere", None, opt_out
+        return "link", None, opt_out
+    if tag in _CONTROL_TAGS or role in INTERACTIVE_ROLES or "onclick" in attrs:
+        return "control", None, opt_out
+    tabindex = attrs.get("tabindex")
+    if tabindex is not None:
+        try:
+            if int(tabindex.strip()) >= 0:
+                return "control", None, opt_out
+        except ValueError:
+            pass
+    return None, None, opt_out
+
+
+# --- scanners ------------------------------------------------------------------------------
+
+
+def _start(records: Sequence[_R], t: int) -> int:
+    return bisect_left(records, t, key=lambda r: r.t)
+
+
+def _same_window(a: str | None, b: str | None) -> bool:
+    return a == b
+
+
+def first_mutation(
+    tape: Tape,
+    t: int,
+    until: int,
+    window_id: str | None = None,
+    *,
+    structural_only: bool = False,
+) -> MutationRecord | None:
+    """The first mutation-class record (DOM, CSS, canvas, media) in ``[t, until]``.
+
+    ``structural_only`` keeps only mutations that add or remove nodes (the ambient-page
+    approximation of §3's ``ignore_ambient``).
+    """
+    records = tape.mutations
+    for i in range(_start(records, t), len(records)):
+        r = records[i]
+        if r.t > until:
+            return None
+        if not _same_window(r.window_id, window_id):
+            continue
+        if structural_only and not (r.adds or r.removes):
+            continue
+        return r
+    return None
+
+
+def first_input(tape: Tape, t: int, until: int, window_id: str | None = None) -> InputRecord | None:
+    """The first user Input on any node in ``[t, until]`` (a checkbox toggling counts)."""
+    records = tape.inputs
+    for i in range(_start(records, t), len(records)):
+        r = records[i]
+        if r.t > until:
+            return None
+        if _same_window(r.window_id, window_id):
+            return r
+    return None
+
+
+def first_scroll(
+    tape: Tape,
+    t: int,
+    until: int,
+    window_id: str | None = None,
+    *,
+    programmatic: bool | None = None,
+) -> ScrollRecord | None:
+    """The first Scroll in ``[t, until]``; ``programmatic`` True/False filters page-made
+    (``scrollTo``, anchor jumps) or user scrolls, None takes either."""
+    records = tape.scrolls
+    for i in range(_start(records, t), len(records)):
+        r = records[i]
+        if r.t > until:
+            return None
+        if not _same_window(r.window_id, window_id):
+            continue
+        if programmatic is not None and r.programmatic != programmatic:
+            continue
+        return r
+    return None
+
+
+def first_selection(tape: Tape, t: int, until: int) -> int | None:
+    """The first non-empty selection change in ``[t, until]`` (the tape keeps times only)."""
+    times = tape.selections
+    i = bisect_left(times, t)
+    if i < len(times) and times[i] <= until:
+        return times[i]
+    return None
+
+
+def first_navigation(
+    navigations: Sequence[NavMark], t: int, until: int, window_id: str | None = None
+) -> NavMark | None:
+    """The first navigation (new document or URL change) in ``[t, until]``."""
+    for i in range(bisect_left(navigations, t, key=lambda n: n.t), len(navigations)):
+        nav = navigations[i]
+        if nav.t > until:
+            return None
+        if _same_window(nav.window_id, window_id):
+            return nav
+    return None
+
+
+def navigations_from_actions(actions: Iterable[Action]) -> list[NavMark]:
+    """The navigation actions of a replay as time-sorted :class:`NavMark` s."""
+    marks = [
+        NavMark(a.timestamp, a.document, a.details.how, a.url, a.window_id)
+        for a in actions
+        if isinstance(a.details, NavigationDetails)
+    ]
+    marks.sort(key=lambda n: n.t)
+    return marks
+
+
+def is_request(record: NetworkRecord, initiators: Iterable[str] = REQUEST_INITIATORS) -> bool:
+    """Whether a network record is a fetch/XHR call (not a resource, not the page itself).
+
+    A record without an initiator counts when the fetch/XHR wrapper reported it (headers
+    captured). An empty ``initiators`` accepts every non-initial record.
+    """
+    if record.initial:
+        return False
+    allowed = frozenset(initiators)
+    if not allowed:
+        return True
+    initiator = record.initiator.lower()
+    return initiator in allowed or (not initiator and record.from_wrapper)
+
+
+def url_path(url: str | None) -> str:
+    """Path and query of a URL (``/api/order?id=1``); non-URLs come back unchanged."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme and not parts.netloc:
+        return url
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+# --- the effect ----------------------------------------------------------------------------
+
+
+def _requests(
+    click_t: int,
+    until: int,
+    network: Sequence[NetworkRecord],
+    window_id: str | None,
+    config: EffectConfig,
+) -> tuple[EffectRequest, ...]:
+    out: list[EffectRequest] = []
+    earliest = click_t - config.request_before_ms
+    seen: set[tuple[str, float]] = set()
+    # Records are in report order; a request is reported after it started, so none
+    # reported before `earliest` can qualify, and requests running longer than
+    # _MAX_REQUEST_MS are not waited for.
+    first = bisect_left(network, earliest, key=lambda r: r.t)
+    for i in range(first, len(network)):
+        r = network[i]
+        if r.t > until + _MAX_REQUEST_MS:
+            break
+        if r.start is None or not (earliest <= r.start < until):
+            continue  # untimed requests cannot be placed against the click (§4)
+        if not _same_window(r.window_id, window_id) or not is_request(r):
+            continue
+        key = (r.url, r.start)
+        if key in seen:
+            continue  # the same request reported twice (§7: merge duplicates)
+        seen.add(key)
+        start_ms = round(r.start - click_t)
+        out.append(
+            EffectRequest(
+                method=r.method,
+                path=url_path(r.url)[:300],
+                status=r.status,
+                duration_ms=round(r.duration) if r.duration is not None else None,
+                start_ms=start_ms,
+                triggered=-config.request_before_ms <= start_ms <= config.request_after_ms,
+                failed=r.status is None and r.from_wrapper,
+            )
+        )
+    out.sort(key=lambda q: q.start_ms or 0)
+    return tuple(out[: config.max_requests])
+
+
+def _sample(parts: Iterable[str], limit: int) -> str:
+    kept: list[str] = []
+    size = 0
+    for part in parts:
+        part = " ".join(part.split())
+        if not part or part in kept:
+            continue
+        kept.append(part)
+        size += len(part) + 1
+        if size >= limit:
+            break
+    text = " · ".join(kept)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def compute_effect(
+    click: Action,
+    tape: Tape,
+    *,
+    network: Sequence[NetworkRecord],
+    navigations: Sequence[NavMark],
+    config: EffectConfig,
+    next_click_t: int | None = None,
+    stream_end: int | None = None,
+) -> ClickEffect:
+    """The :class:`ClickEffect` of one click.
+
+    The reaction is searched over the whole window (a later click is never itself a
+    reaction, §3 step 3); requests, errors, navigation and text stop at ``next_click_t``,
+    the next click in the same tab, because what follows it is that click's doing.
+    ``stream_end`` is the last recorded time: if it falls inside the window the effect is
+    ``truncated``.
+    """
+    t = click.timestamp
+    window_id = click.window_id
+    end = t + config.window_ms
+    until = end if next_click_t is None or next_click_t <= t else min(end, next_click_t)
+    candidates: list[tuple[int, str]] = []
+    mutation = first_mutation(tape, t, end, window_id)
+    if mutation is not None:
+        candidates.append((mutation.t, "mutation"))
+    changed = first_input(tape, t, end, window_id)
+    if changed is not None:
+        candidates.append((changed.t, "input"))
+    nav_any = first_navigation(navigations, t, end, window_id)
+    if nav_any is not None:
+        candidates.append((nav_any.t, "navigation"))
+    page_scroll = first_scroll(tape, t, end, window_id, programmatic=True)
+    if page_scroll is not None:
+        candidates.append((page_scroll.t, "scroll"))
+    reaction = min(candidates) if candidates else None
+
+    nav = first_navigation(navigations, t, until, window_id)
+    errors: list[EffectError] = []
+    console = tape.console
+    for i in range(_start(console, t), len(console)):
+        rec = console[i]
+        if rec.t > until or len(errors) >= config.max_errors:
+            break
+        if rec.level in ("error", "assert") and _same_window(rec.window_id, window_id):
+            errors.append(
+                EffectError(
+                    message=rec.message[:_MAX_ERROR_CHARS], ms=rec.t - t, uncaught=rec.uncaught
+                )
+            )
+    added: list[str] = []
+    removed: list[str] = []
+    mutations = tape.mutations
+    for i in range(_start(mutations, t), len(mutations)):
+        m = mutations[i]
+        if m.t > until:
+            break
+        if _same_window(m.window_id, window_id):
+            if m.text_added:
+                added.append(m.text_added)
+            if m.text_removed:
+                removed.append(m.text_removed)
+    limit = config.text_chars
+    return ClickEffect(
+        window_ms=config.window_ms,
+        reaction_ms=reaction[0] - t if reaction is not None else None,
+        reaction_kind=reaction[1] if reaction is not None else None,  # type: ignore[arg-type]
+        navigation=None if nav is None else ("load" if nav.how in ("load", "reload") else "spa"),
+        navigated_to=nav.url if nav is not None else None,
+        navigation_ms=nav.t - t if nav is not None else None,
+        requests=_requests(t, until, network, window_id, config),
+        errors=tuple(errors),
+        text_added=_sample(added, limit),
+        text_removed=_sample(removed, limit),
+        truncated=stream_end is not None and stream_end < end,
+    )
