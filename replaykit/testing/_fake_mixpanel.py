@@ -40,9 +40,10 @@ and supports ``min`` (of ``$time``, in unix seconds) and ``total``.
 - ``missing_chunks`` (indices): those chunk files answer 404, so ``{0}`` makes every replay
   "not found" and ``{k}`` a gap (chunk ``k+1`` is still served). ``past_end_status`` (404) is
   the answer after the last chunk.
-- ``chunk_delay`` (s): every CDN response waits this long before its headers (slow bodies
-  are a rule, below). ``cdn_gzip``: chunk bodies are sent with ``Content-Encoding: gzip``
-  when the client accepts it. ``unsorted``: each chunk's events are served in reverse.
+- ``chunk_delay`` (s): every chunk that exists waits this long before its headers (slow
+  bodies are a rule, below); a client hanging up meanwhile is logged as ``client_closed``.
+  ``cdn_gzip``: chunk bodies are sent with ``Content-Encoding: gzip`` when the client
+  accepts it. ``unsorted``: each chunk's events are served in reverse.
 - ``mobile`` (``"non-rrweb"``: events without ``type``/``data``, which a client must reject
   as an unsupported format, status 501; ``"wireframe"``: rrweb-shaped mobile events —
   screenshot snapshot, ``mp_wireframe`` custom events, touch types 7/9/10, no ``href``).
@@ -84,6 +85,7 @@ import math
 import os
 import re
 import secrets
+import select
 import socket
 import struct
 import threading
@@ -186,7 +188,11 @@ class Faults(msgspec.Struct, kw_only=True):
 
 
 class LoggedRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """One request the fake answered (secrets redacted); times are ``time.perf_counter()``."""
+    """One request the fake answered (secrets redacted).
+
+    ``started`` (request read) and ``ended`` (its answer starts to go out, or it was aborted)
+    are ``time.perf_counter()`` values; ``status`` is 0 when no answer was sent (a reset).
+    """
 
     route: Route
     method: str
@@ -320,7 +326,7 @@ class FakeMixpanel:
         self._log: deque[LoggedRequest] = deque(maxlen=log_limit)
         self._calls: Counter[str] = Counter()
         self._tokens: dict[str, _Token] = {}
-        self._by_sha: dict[str, str] = {}
+        self._by_sha: dict[str, tuple[str, str]] = {}  # prefix hash → (replay id, env)
         self._in_flight: dict[str, int] = {}
         self._peak: dict[str, int] = {}
         self._conns: dict[socket.socket, tuple[threading.Thread, int]] = {}
@@ -502,7 +508,7 @@ class FakeMixpanel:
         with self._lock:
             self._log.clear()
             self._calls.clear()
-            self._peak = dict(self._in_flight)
+            self._peak.clear()
 
     def now(self) -> float:
         """The fake's clock: ``time.time()`` plus whatever :meth:`advance` added."""
@@ -523,12 +529,8 @@ class FakeMixpanel:
     def _sha(self, replay_id: str, env: str) -> str:
         sha = hashlib.sha1(f"{self.project_id}:{env}:{replay_id}".encode()).hexdigest()
         with self._lock:
-            self._by_sha[sha] = replay_id if self._env_ok(replay_id, env) else ""
+            self._by_sha[sha] = (replay_id, env)
         return sha
-
-    def _env_ok(self, replay_id: str, env: str) -> bool:
-        replay = self.replays.get(replay_id)
-        return replay is not None and replay.env == env
 
     def _sign(self, prefix: str) -> str:
         """A Cloud-CDN-style signed-prefix query string; each one names its own key."""
@@ -749,9 +751,11 @@ class _Handler(BaseHTTPRequestHandler):
     token_id: int | None
     body: Any
     rule: FaultRule | None
+    env: str
     url: SplitResult
     started: float
     logged: bool
+    left: bool
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake logs into ``fake.requests`` instead."""
@@ -782,8 +786,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.route = "cdn"
         elif path == "/api/2.0/export":
             self.route = "export"
-        self.status, self.fault, self.rule, self.logged = 0, None, None, False
+        self.status, self.fault, self.rule, self.logged, self.left = 0, None, None, False, False
         self.replay_id, self.chunk, self.token_id, self.body = None, None, None, None
+        self.env = ""
         self.started = time.perf_counter()
         with fake._lock:
             in_flight = fake._in_flight.get(self.route, 0) + 1
@@ -800,11 +805,12 @@ class _Handler(BaseHTTPRequestHandler):
         except _Abort:
             self.close_connection = True
         finally:
-            self._done()
+            self._log()
+            self._leave()
 
-    def _done(self) -> None:
-        """Log the request and leave the in-flight count (once; before the last byte goes out,
-        so a client that has its answer always finds it in ``fake.requests``)."""
+    def _log(self) -> None:
+        """Log the request once, before its answer's first byte: a client holding any part
+        of an answer (even just a status line) finds the request in ``fake.requests``."""
         if self.logged:
             return
         self.logged = True
@@ -832,9 +838,15 @@ class _Handler(BaseHTTPRequestHandler):
             connection=self.conn_id,
         )
         with fake._lock:
-            fake._in_flight[self.route] -= 1
             fake._log.append(entry)
             fake._calls[self.route] += 1
+
+    def _leave(self) -> None:
+        """Leave the in-flight count once, before the answer's last byte."""
+        if not self.left:
+            self.left = True
+            with self.server.fake._lock:
+                self.server.fake._in_flight[self.route] -= 1
 
     def _send(
         self,
@@ -858,17 +870,37 @@ class _Handler(BaseHTTPRequestHandler):
             "Connection: close" if action == "cut" else f"Content-Length: {len(data)}",
         ]
         out = memoryview("\r\n".join([*head, "", ""]).encode() + data)
+        self._log()
         if action in ("truncate", "cut"):
-            self._done()
+            self._leave()
             self.wfile.write(out[: len(out) - len(data) // 2])
             raise _Abort
         step = -(-len(out) // 4) if action == "slow" and self.rule is not None else len(out)
         for i in range(0, len(out) - 1, step):
-            if i and self.rule is not None and self.server.fake._stopping.wait(self.rule.delay):
-                raise _Abort
+            if i and self.rule is not None:
+                self._pause(self.rule.delay)
             self.wfile.write(out[i : min(i + step, len(out) - 1)])
-        self._done()
+        self._leave()
         self.wfile.write(out[-1:])
+
+    def _pause(self, seconds: float) -> None:
+        """Wait; abort early when the fake stops or the client hangs up (as servers notice)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.server.fake._stopping.is_set():
+                raise _Abort
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.005))
+            if readable:
+                try:
+                    gone = not self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    gone = True
+                if gone:
+                    self.status = 0
+                    self.fault = self.fault or "client_closed"
+                    raise _Abort
+                if self.server.fake._stopping.wait(left):  # more bytes: a pipelined request
+                    raise _Abort
 
     def _reset(self) -> None:
         """Abort the connection with a TCP reset (SO_LINGER 0, then close)."""
@@ -912,7 +944,7 @@ class _Handler(BaseHTTPRequestHandler):
         if cdn is not None:
             self.chunk = int(cdn.group(3))
             with fake._lock:
-                self.replay_id = fake._by_sha.get(cdn.group(1)) or None
+                self.replay_id, self.env = fake._by_sha.get(cdn.group(1), (None, ""))
         gate = faults.max_concurrent.get(self.route)
         if gate is not None and in_flight > gate:
             self.fault = "gate"
@@ -925,8 +957,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.fault = rule.action
             if rule.action == "reset":
                 self._reset()
-            if rule.action == "delay" and fake._stopping.wait(rule.delay):
-                raise _Abort
+            if rule.action == "delay":
+                self._pause(rule.delay)
             if rule.action == "status":
                 hdrs = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
                 message = "rate limited" if rule.status == 429 else f"fault {rule.status}"
@@ -1005,13 +1037,12 @@ class _Handler(BaseHTTPRequestHandler):
         if why is not None:
             self._send(403, why)
             return
-        if fake._stopping.wait(faults.chunk_delay):
-            raise _Abort
         replay = fake.replays.get(self.replay_id or "")
         n = self.chunk or 0
         if (
             match is None
             or replay is None
+            or replay.env != self.env
             or int(match.group(4)) != replay.retention_days
             or match.group(3) != f"{n:04d}"
             or n in faults.missing_chunks
@@ -1021,6 +1052,7 @@ class _Handler(BaseHTTPRequestHandler):
         if n >= len(replay.chunks):
             self._send(faults.past_end_status, "not found")
             return
+        self._pause(faults.chunk_delay)
         data = replay.chunks[n]
         action = self.rule.action if self.rule is not None else None
         if faults.mobile or faults.unsorted or action in ("non_list", "empty"):
