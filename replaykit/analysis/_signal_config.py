@@ -375,8 +375,8 @@ PRESETS: dict[str, SignalConfig] = {
         idle=msgspec.structs.replace(_I, idle_ms=300_000),
     ),
     # Datadog RUM: same target ≤ 100 px and ≤ 1 s apart, 3 consecutive within 1 s, no
-    # selection/scroll; dead = no activity (incl. network) within 100 ms; errors while the
-    # action is open (≤ 10 s).
+    # selection/scroll; dead = no activity (incl. network) within 100 ms, a[href] never
+    # dead; errors while the action is open (≤ 10 s).
     "datadog": SignalConfig(
         preset="datadog",
         rage=msgspec.structs.replace(
@@ -390,7 +390,12 @@ PRESETS: dict[str, SignalConfig] = {
             ignore_classes=(),
         ),
         dead=msgspec.structs.replace(
-            _D, timeout_ms=100, scroll_window_ms=100, selection_window_ms=100, count_network=True
+            _D,
+            timeout_ms=100,
+            scroll_window_ms=100,
+            selection_window_ms=100,
+            count_network=True,
+            links=False,
         ),
         error_click=msgspec.structs.replace(_E, window_ms=10_000),
     ),
