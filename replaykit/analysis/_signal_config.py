@@ -277,7 +277,7 @@ class FormAbandonConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     - ``submit_window_ms=1000``: a non-GET request or URL change this soon after a
       button click or after the form's last Input (Enter) is a submit attempt.
-    - ``load_wait_ms=10000``: a new document that follows a button click with no other
+    - ``load_wait_ms=5000``: a new document that follows a button click with no other
       user action between, within this delay, was caused by that click (a native submit).
     - ``count_session_end=False``: a filled form still unsent when the recording ends is
       reported only when True (``left_to`` None).
@@ -285,7 +285,7 @@ class FormAbandonConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     min_filled: int = 1
     submit_window_ms: int = 1000
-    load_wait_ms: int = 10_000
+    load_wait_ms: int = 5000
     count_session_end: bool = False
 
 
