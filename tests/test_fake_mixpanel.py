@@ -516,7 +516,7 @@ def test_request_log_redacts_secrets(fake: FakeMixpanel, client: httpx.Client) -
         200,
     )
     assert sign_req.started <= sign_req.ended <= cdn_req.started <= cdn_req.ended
-    assert sign_req.connection == cdn_req.connection  # keep-alive
+    assert sign_req.connection == cdn_req.connection == fake.connections_opened  # keep-alive
     dump = repr(fake.requests) + repr(fake)
     signature = signed["query_string"].split("Signature=")[1]
     basic = base64.b64encode(f"{fake.username}:{fake.secret}".encode()).decode()

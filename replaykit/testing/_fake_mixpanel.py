@@ -68,9 +68,10 @@ body, status, applied fault, replay id, chunk, token id, ``perf_counter`` start/
 connection number); ``Signature`` params are logged as ``REDACTED`` too. The log keeps the
 last ``log_limit`` requests (constructor argument; unbounded by default).
 ``fake.peak_concurrency(route)``, ``fake.calls(route)``, ``fake.open_connections`` (live TCP
-connections, server side) and :meth:`FakeMixpanel.wait_for_connections` support assertions
-on bounds and cleanup; ``fake.signed_query_strings`` holds every credential issued, so tests
-can check that none of them leaks into logs or output.
+connections, server side), ``fake.connections_opened`` (accepted so far) and
+:meth:`FakeMixpanel.wait_for_connections` support assertions on bounds, reuse and cleanup;
+``fake.signed_query_strings`` holds every credential issued, so tests can check that none of
+them leaks into logs or output.
 """
 
 from __future__ import annotations
@@ -493,6 +494,12 @@ class FakeMixpanel:
         """TCP connections currently open to the fake (server side)."""
         with self._lock:
             return len(self._conns)
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted since the fake started (keep-alive reuse shows here)."""
+        with self._lock:
+            return self._conn_serial
 
     def wait_for_connections(self, count: int = 0, timeout: float = 2.0) -> bool:
         """Wait until at most ``count`` connections are open; false on timeout."""
