@@ -380,12 +380,23 @@ def _requests(
     return tuple(out[: config.max_requests])
 
 
+def _wordy(text: str) -> bool:
+    """Whether a text reads as words rather than a ticker of numbers and times.
+
+    Live tables and clocks re-render figures every few hundred ms; quoting those as
+    "what the click showed" would mislead, so snippets that are mostly digits are left out.
+    """
+    letters = sum(ch.isalpha() for ch in text)
+    visible = sum(not ch.isspace() for ch in text)
+    return visible > 0 and letters >= 0.5 * visible
+
+
 def _sample(parts: Iterable[str], limit: int) -> str:
     kept: list[str] = []
     size = 0
     for part in parts:
         part = " ".join(part.split())
-        if not part or part in kept:
+        if not part or part in kept or not _wordy(part):
             continue
         kept.append(part)
         size += len(part) + 1
