@@ -1,26 +1,86 @@
-"""Score analyzed actions against a recording harness' ground truth.
+"""Score analyzed actions and signals against a recording harness' ground truth.
 
 The truth schema is ``rrweb-harness-truth/1`` (see the shared corpus README): what the
 script that drove the browser really did. Matching is one-to-one, per kind, by time
-(within ``tolerance_ms``), nearest first; a truth item and a found action never match
-twice. ``target_matched`` additionally requires the target to agree (truth ``id`` in the
-selector, or truth text/label equal to the action's label after whitespace/case folding).
+(within ``tolerance_ms``), nearest first; a truth item and a found one never match twice.
+
+- Actions (:func:`score`): matched by time alone; ``target_matched`` additionally requires
+  the target to agree (truth ``id`` in the selector, or truth text/label equal to the
+  action's label after whitespace/case folding).
+- Signals (:func:`score_signals`), per ``frustration-signals.md`` §1: times within ±250 ms
+  (±1000 ms for ``idle``, whose truth is "the mouse was still", not an event), ends too
+  where both sides have one; when the truth names a target it must agree, by ``id`` in
+  the signal's selector or by tag + visible text; a ``network_error`` must also agree on
+  method, status and path. Each truth kind is matched at one time (:data:`SIGNAL_TIMES`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
 from ..analysis._actions import Action, ScrollDetails
+from ..analysis._signal import Signal
 
-__all__ = ["KindScore", "TruthItem", "found_items", "load_truth", "score", "truth_items"]
+__all__ = [
+    "ACCURACY_KINDS",
+    "SCORED_KINDS",
+    "SIGNAL_SCORED_KINDS",
+    "SIGNAL_TIMES",
+    "KindScore",
+    "TruthItem",
+    "found_items",
+    "load_truth",
+    "macro",
+    "score",
+    "score_replay",
+    "score_signals",
+    "signal_found_items",
+    "signal_truth_items",
+    "sum_scores",
+    "truth_items",
+]
 
 SCORED_KINDS: tuple[str, ...] = ("click", "input", "select", "scroll", "navigation", "selection")
+
+SIGNAL_SCORED_KINDS: tuple[str, ...] = (
+    "rage_click",
+    "dead_click",
+    "slow_click",
+    "error_click",
+    "console_error",
+    "uncaught_exception",
+    "network_error",
+    "idle",
+    "quick_back",
+    "form_abandon",
+)
+
+SIGNAL_TIMES: dict[str, tuple[str, str | None]] = {
+    "rage_click": ("t_start", "t_end"),
+    "dead_click": ("t", None),
+    "slow_click": ("t_click", "t_effect"),
+    "error_click": ("t", None),
+    "console_error": ("t", None),
+    "uncaught_exception": ("t", None),
+    "network_error": ("t", None),
+    "idle": ("t_start", "t_end"),
+    # A quick back is dated when the page was entered (t_forward, the signal's timestamp)
+    # and must also agree on when it was left (t_back, the signal's end).
+    "quick_back": ("t_forward", "t_back"),
+    "form_abandon": ("t", None),
+}
+"""Truth signal kind -> (start key, end key or None) compared with a Signal's
+``timestamp`` and ``end_timestamp``."""
+
+# §1: idle ends are "the mouse was still", not an event, so they get ±1000 ms.
+_SIGNAL_TOLERANCE_MS = {"idle": 1000}
 
 
 class TruthItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,6 +91,8 @@ class TruthItem(msgspec.Struct, frozen=True, kw_only=True):
     target: Mapping[str, Any] | None = None
     label: str | None = None
     selector: str | None = None
+    end_timestamp: int | None = None
+    attrs: Mapping[str, Any] | None = None
 
 
 class KindScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,14 +175,64 @@ def _target_agrees(truth: TruthItem, found: TruthItem) -> bool:
     return False
 
 
+_TAG = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def _selector_tag(selector: str | None) -> str | None:
+    """The tag of a selector's last step (``form#f > button#go.btn`` -> ``button``)."""
+    if not selector:
+        return None
+    last = re.split(r" >>?>? ", selector)[-1].strip()
+    match = _TAG.match(last)
+    return match.group() if match else None
+
+
+def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
+    """§1: by ``id`` in the selector, else tag + visible text; network errors by request."""
+    attrs = truth.attrs or {}
+    if attrs:
+        seen = found.attrs or {}
+        for key, value in attrs.items():
+            if value is not None and key in seen and seen[key] != value:
+                return False
+    target = truth.target
+    if not target or not isinstance(target, Mapping):
+        return True
+    ident = target.get("id")
+    if ident and found.selector and f"#{ident}" in found.selector:
+        return True
+    tag, text = target.get("tag"), _fold(target.get("text"))
+    label = _fold(found.label)
+    if not tag or not text or not label or _selector_tag(found.selector) != str(tag).lower():
+        return False
+    return text == label or text.startswith(label.rstrip("…"))
+
+
 def _match(
-    truth: Sequence[TruthItem], found: Sequence[TruthItem], tolerance_ms: int
+    truth: Sequence[TruthItem],
+    found: Sequence[TruthItem],
+    tolerance_ms: int,
+    agrees: Callable[[TruthItem, TruthItem], bool] | None = None,
 ) -> tuple[int, int]:
+    """One-to-one matching, nearest first: (matched, target_matched).
+
+    With ``agrees`` (signals) a pair must satisfy it to match at all; without it (actions)
+    pairs match by time and the target check only counts ``target_matched``. Ends are
+    compared too when both items have one.
+    """
+
+    def close(t: TruthItem, f: TruthItem) -> bool:
+        if abs(t.timestamp - f.timestamp) > tolerance_ms:
+            return False
+        if t.end_timestamp is not None and f.end_timestamp is not None:
+            return abs(t.end_timestamp - f.end_timestamp) <= tolerance_ms
+        return True
+
     pairs = sorted(
         (abs(t.timestamp - f.timestamp), i, j)
         for i, t in enumerate(truth)
         for j, f in enumerate(found)
-        if abs(t.timestamp - f.timestamp) <= tolerance_ms
+        if close(t, f) and (agrees is None or agrees(t, f))
     )
     used_t: set[int] = set()
     used_f: set[int] = set()
@@ -131,7 +243,7 @@ def _match(
         used_t.add(i)
         used_f.add(j)
         matched += 1
-        if _target_agrees(truth[i], found[j]):
+        if agrees is not None or _target_agrees(truth[i], found[j]):
             target_matched += 1
     return matched, target_matched
 
@@ -159,3 +271,175 @@ def score(
             target_matched=target_matched,
         )
     return scores
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _path(url: Any) -> str | None:
+    """Path + query of a URL or path string, for comparing request URLs."""
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def signal_truth_items(truth: Mapping[str, Any]) -> list[TruthItem]:
+    """The truth's ``signals[]`` of the scored kinds, dated per :data:`SIGNAL_TIMES`.
+
+    A ``network_error`` carries its method, status and path as ``attrs`` to agree on.
+    """
+    items: list[TruthItem] = []
+    for signal in truth.get("signals", []):
+        if not isinstance(signal, Mapping):
+            continue
+        kind = signal.get("kind")
+        if kind not in SIGNAL_TIMES:
+            continue
+        start_key, end_key = SIGNAL_TIMES[kind]
+        t = _int(signal.get(start_key, signal.get("t")))
+        if t is None:
+            continue
+        attrs = None
+        if kind == "network_error":
+            attrs = {
+                "method": signal.get("method"),
+                "status": signal.get("status"),
+                "path": _path(signal.get("url")),
+            }
+        target = signal.get("target")
+        items.append(
+            TruthItem(
+                kind=kind,
+                timestamp=t,
+                end_timestamp=_int(signal.get(end_key)) if end_key else None,
+                target=target if isinstance(target, Mapping) else None,
+                attrs=attrs,
+            )
+        )
+    return items
+
+
+def signal_found_items(signals: Iterable[Signal]) -> list[TruthItem]:
+    """Detected signals in the same shape. Open-ended gaps (the recording ended during
+    them) are left out: the truth only lists gaps with a known end."""
+    items: list[TruthItem] = []
+    for s in signals:
+        details = s.details or {}
+        if details.get("open_ended"):
+            continue
+        attrs = None
+        if s.kind in ("network_error", "network_failed"):
+            attrs = {
+                "method": details.get("method"),
+                "status": details.get("status"),
+                "path": _path(details.get("url")),
+            }
+        items.append(
+            TruthItem(
+                kind=s.kind,
+                timestamp=s.timestamp,
+                end_timestamp=s.end_timestamp,
+                label=s.label,
+                selector=s.target,
+                attrs=attrs,
+            )
+        )
+    return items
+
+
+def score_signals(
+    signals: Iterable[Signal],
+    truth: Mapping[str, Any],
+    *,
+    tolerance_ms: int = 250,
+    kinds: Sequence[str] = SIGNAL_SCORED_KINDS,
+) -> dict[str, KindScore]:
+    """Score one replay's signals against its truth, per kind (§1 matching rule).
+
+    ``tolerance_ms`` applies to every kind but ``idle`` (±1000 ms). A match needs the
+    target (and a network error's request) to agree, so ``target_matched == matched``.
+    """
+    expected = signal_truth_items(truth)
+    found = signal_found_items(signals)
+    scores: dict[str, KindScore] = {}
+    for kind in kinds:
+        t_items = [t for t in expected if t.kind == kind]
+        f_items = [f for f in found if f.kind == kind]
+        tolerance = max(tolerance_ms, _SIGNAL_TOLERANCE_MS.get(kind, 0))
+        matched, target_matched = _match(t_items, f_items, tolerance, _signal_target_agrees)
+        scores[kind] = KindScore(
+            kind=kind,
+            truth=len(t_items),
+            found=len(f_items),
+            matched=matched,
+            target_matched=target_matched,
+        )
+    return scores
+
+
+ACCURACY_KINDS: tuple[tuple[str, str], ...] = (
+    ("click", "click"),
+    ("input", "input"),
+    ("select", "select"),
+    ("scroll", "scroll"),
+    ("navigation", "navigation"),
+    ("rage_click", "rage"),
+    ("dead_click", "dead"),
+    ("slow_click", "slow"),
+    ("error_click", "error click"),
+    ("console_error", "console error"),
+    ("uncaught_exception", "uncaught exception"),
+    ("network_error", "network error"),
+    ("idle", "idle ≥ 30 s"),
+    ("quick_back", "quick back"),
+    ("form_abandon", "form abandon"),
+)
+"""The kinds an accuracy report covers, in print order: (kind, display name)."""
+
+
+def score_replay(
+    actions: Iterable[Action],
+    signals: Iterable[Signal],
+    truth: Mapping[str, Any],
+    *,
+    tolerance_ms: int = 250,
+) -> dict[str, KindScore]:
+    """Actions and signals of one replay against its truth, for every :data:`ACCURACY_KINDS`
+    kind, all at the §1 tolerance (±250 ms; idle ±1000 ms)."""
+    action_kinds = [k for k, _ in ACCURACY_KINDS if k in SCORED_KINDS]
+    signal_kinds = [k for k, _ in ACCURACY_KINDS if k in SIGNAL_SCORED_KINDS]
+    scores = score(actions, truth, tolerance_ms=tolerance_ms, kinds=action_kinds)
+    scores.update(score_signals(signals, truth, tolerance_ms=tolerance_ms, kinds=signal_kinds))
+    return scores
+
+
+def sum_scores(per_replay: Iterable[Mapping[str, KindScore]]) -> dict[str, KindScore]:
+    """Per-kind totals over several replays (micro counts)."""
+    totals: dict[str, KindScore] = {}
+    for scores in per_replay:
+        for kind, s in scores.items():
+            t = totals.get(kind)
+            totals[kind] = (
+                s
+                if t is None
+                else KindScore(
+                    kind=kind,
+                    truth=t.truth + s.truth,
+                    found=t.found + s.found,
+                    matched=t.matched + s.matched,
+                    target_matched=t.target_matched + s.target_matched,
+                )
+            )
+    return totals
+
+
+def macro(scores: Mapping[str, KindScore]) -> tuple[float, float]:
+    """Macro precision and recall over the kinds present in truth or found (1.0, 1.0 when
+    there are none)."""
+    present = [s for s in scores.values() if s.truth or s.found]
+    if not present:
+        return 1.0, 1.0
+    n = len(present)
+    return sum(s.precision for s in present) / n, sum(s.recall for s in present) / n
