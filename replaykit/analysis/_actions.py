@@ -125,11 +125,14 @@ class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
       errors/uncaught exceptions; ``text_added``/``text_removed``: a short sample of the
       visible text that appeared or went away. These stop at the next click in the same
       tab (what follows it is that click's effect).
+    - ``next_click_ms``: when the next click in the same tab came, if inside the window
+      (a reaction after it may be that click's doing).
     - ``truncated``: the recording ended before the window passed, so the absence of a
       reaction proves nothing.
     """
 
     window_ms: int = 7000
+    next_click_ms: int | None = None
     reaction_ms: int | None = None
     reaction_kind: Literal["mutation", "input", "navigation", "scroll"] | None = None
     navigation: Literal["load", "spa"] | None = None

@@ -471,6 +471,7 @@ def compute_effect(
     limit = config.text_chars
     return ClickEffect(
         window_ms=config.window_ms,
+        next_click_ms=until - t if until < end else None,
         reaction_ms=reaction[0] - t if reaction is not None else None,
         reaction_kind=reaction[1] if reaction is not None else None,  # type: ignore[arg-type]
         navigation=None if nav is None else ("load" if nav.how in ("load", "reload") else "spa"),
