@@ -566,3 +566,25 @@ def test_from_recordings_inputs(tmp_path: Path) -> None:
         FakeMixpanel.from_recordings(tmp_path)
     with pytest.raises(ValueError):
         FakeMixpanel().add_replay("x", [], chunk_events=0)
+
+
+def test_log_limit_keeps_the_newest_and_counts_all(tmp_path: Path) -> None:
+    fake = FakeMixpanel.from_recordings(RECORDINGS / f"{LOGIN}.json", log_limit=2)
+    with fake, httpx.Client(base_url=fake.base_url) as c:
+        for path in ("/a", "/b", "/c"):
+            c.get(path)
+        assert [r.path for r in fake.requests] == ["/b", "/c"]
+        assert fake.calls("other") == 3
+
+
+def test_a_client_hanging_up_during_a_delay_is_noticed(fake: FakeMixpanel) -> None:
+    with httpx.Client(auth=(fake.username, fake.secret)) as c:
+        signed = _sign(c, fake, LOGIN)[0]
+    fake.faults.chunk_delay = 2.0
+    t0 = time.perf_counter()
+    with httpx.Client(timeout=0.1) as c, pytest.raises(httpx.ReadTimeout):
+        _chunk(c, signed, 0)
+    assert fake.wait_for_connections(0, timeout=1.0)
+    assert time.perf_counter() - t0 < 1.0  # the fake stopped waiting: the client is gone
+    (req,) = [r for r in fake.requests if r.route == "cdn"]
+    assert (req.status, req.fault) == (0, "client_closed")

@@ -314,6 +314,44 @@ async def test_body_cut_mid_json_is_not_accepted(fake: FakeMixpanel) -> None:
         assert await _events(mp, STEEL) == len(_recording(STEEL))
 
 
+# --------------------------------------------------------------------------- events join
+
+
+def _marks(fake: FakeMixpanel, replay_id: str) -> list[tuple[str, int]]:
+    """The Mixpanel events the fake derived from a recording, times in export precision."""
+    return sorted((name, ts // 1000 * 1000) for ts, name, _ in fake.replays[replay_id].marks)
+
+
+@pytest.mark.anyio
+async def test_events_by_replay_id_from_export(fake: FakeMixpanel) -> None:
+    async with _client(fake) as mp:
+        got = [e async for e in mp.events(CHECKOUT, from_date="2020-01-01", to_date="2026-12-31")]
+    assert sorted((e.name, e.time_ms) for e in got) == _marks(fake, CHECKOUT)
+    assert {e.replay_id for e in got} == {CHECKOUT}
+    (call,) = [r for r in fake.requests if r.route == "export"]
+    assert call.params["where"] == [f'properties["$mp_replay_id"] == "{CHECKOUT}"']
+    assert call.params["project_id"] == [str(fake.project_id)]
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    reason="export times are whole seconds; the join clips them to the replay's millisecond "
+    "window with no margin, so events in the replay's first second (its opening page view) "
+    "are dropped",
+)
+async def test_events_of_the_user_during_an_analyzed_replay(fake: FakeMixpanel) -> None:
+    start_s = fake.replays[STEEL].start_ms // 1000  # STEEL lasts about 20 s
+    fake.add_event("Signed in", start_s + 5, "user-42")
+    fake.add_event("Elsewhere", start_s + 3600, "user-42")
+    async with _client(fake) as mp:
+        async with mp.analyze([STEEL]) as replays:
+            (replay,) = [r async for r in replays]
+        got = [e async for e in mp.events(replay, distinct_id="user-42")]
+    expected = [*_marks(fake, STEEL), ("Signed in", (start_s + 5) * 1000)]
+    assert sorted((e.name, e.time_ms) for e in got) == sorted(expected)
+
+
 # --------------------------------------------------------------------------- many replays
 
 
