@@ -23,7 +23,9 @@ it: one ``$mp_session_record`` per chunk (carrying ``$mp_replay_id`` and
 ``$mp_click`` per rrweb click, all tagged with ``$mp_replay_id``; add more with
 :meth:`FakeMixpanel.add_event`. Insights groups by any property (``$time`` is an ISO second,
 ``$event_name`` the name), nests ``series`` in group order with ``$overall`` at every level,
-and supports ``min`` (of ``$time``, in unix seconds) and ``total``.
+and supports ``min`` (of ``$time``, in unix seconds) and ``total``. The project id is
+checked where Mixpanel carries it (Insights body, sign path, export query with Basic auth):
+another project gets 403 (400 when export omits it).
 
 **Switches** (attributes of ``fake.faults``, a :class:`Faults`, settable at any time):
 
