@@ -148,7 +148,9 @@ class _Window:
         form = self.forms.get((record.document, key))
         if form is None:
             form = self.forms[(record.document, key)] = _Form(key, record.document, field.url)
-        filled = record.length > 0 if record.checked is None else bool(record.checked)
+        # rrweb sends isChecked on every Input (false for text fields): only a checkbox or
+        # radio is filled by being checked; anything else by its (possibly masked) length.
+        filled = bool(record.checked) if field.kind == "toggle" else record.length > 0
         form.fields[record.node_id] = (filled, field.label)
         form.seqs.add(field.seq)
         form.pending = None  # typing into it again: the form did not go away
