@@ -208,6 +208,21 @@ def test_reaction_windows() -> None:
     assert _dead([*start(), click(1000, 15), *start(2000, "https://shop.example/cart"), END]) == []
 
 
+def test_a_click_that_ends_its_document_is_alive_when_the_next_page_arrives() -> None:
+    slow_load = [*start(), click(1000, 15), *start(5000, "https://shop.example/cart"), END]
+    assert _dead(slow_load) == []
+    # ... but not when the person clicked something else on the old page first (that
+    # later click is the one the load is credited to).
+    clicked_again = [
+        *start(),
+        click(1000, 15),
+        click(4000, 34),
+        *start(5000, "https://shop.example/cart"),
+        END,
+    ]
+    assert at(_dead(clicked_again)) == [1000]
+
+
 def test_a_later_click_is_not_a_reaction_but_its_effect_is_seen() -> None:
     # The second click's mutation is within 2.5 s of the first: per §3 the page reacted.
     events = [*start(), click(1000, 11), click(2000, 34), add_text(2100, 900, 3, "x"), END]

@@ -257,6 +257,7 @@ class _Context:
         self.tape = tape
         self.config = config
         self.clicks = _clicks(actions)
+        self.click_times = [c.t for c in self.clicks]
         self.navs: list[NavMark] = navigations_from_actions(actions)
         self.errors = _attribute_errors(self.clicks, tape, config)
         self.end = tape.last_timestamp
@@ -322,6 +323,23 @@ class _Context:
         when, kind = min(found)
         return kind, max(0, when - t)
 
+    def left_page(self, c: _Click) -> bool:
+        """Whether the click ended its document: a new document arrived within the
+        slow-click timeout with no other click or input in the tab before it. A link or
+        submit whose next page loads slowly is alive once that page arrives (§3 edge
+        cases), not dead because the old page stood still meanwhile."""
+        t, w = c.t, c.window_id
+        nav = first_navigation(self.navs, t, t + self.config.slow.timeout_ms, w)
+        if nav is None or nav.document <= c.document:
+            return False
+        i = bisect_right(self.click_times, t)
+        while i < len(self.clicks) and self.clicks[i].t < nav.t:
+            if self.clicks[i].window_id == w:
+                return False
+            i += 1
+        changed = first_input(self.tape, t, nav.t, w)
+        return changed is None or changed.t >= nav.t
+
     def later_reaction_ms(self, c: _Click, cfg: DeadClickConfig) -> int | None:
         """The first DOM change after the dead window (up to the slow-click timeout)."""
         t, w = c.t, c.window_id
@@ -358,7 +376,7 @@ class _Context:
                 continue  # an error click, not a dead one (§3 step 2)
             if self.pressed_selection(c):
                 continue  # the press selected text: the selection is the effect
-            if self.reaction(c, cfg) is not None:
+            if self.reaction(c, cfg) is not None or self.left_page(c):
                 continue
             if self.end is None or self.end < c.t + cfg.timeout_ms:
                 continue  # the recording stopped before the window closed: undetermined
