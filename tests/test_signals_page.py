@@ -199,6 +199,7 @@ def test_rage_scroll_episode_is_excessive() -> None:
     assert len(reversals) == 4
     assert all(s.details["rapid"] for s in reversals)
     assert excessive.details["reasons"] == ["episode"]
+    assert set(excessive.evidence) == {seq for s in reversals for seq in s.evidence}
     assert excessive.details["episodes"][0]["reversals"] == 4
 
 

@@ -205,7 +205,8 @@ def detect_scroll_signals(
     reversal count > mean + 2σ of the visits to the same URL template in this replay
     (when there are ≥ ``baseline_min_visits`` (20) of them), else ≥
     ``excessive_reversals`` (6). ``details``: ``reversals``, ``rapid_reversals``,
-    ``episodes``, ``reasons``, ``threshold``, ``distance_px``, ``max_y``.
+    ``episodes``, ``reasons``, ``threshold``, ``distance_px``, ``max_y``; ``evidence``: the
+    scroll actions of its reversals.
     """
     cfg = config.scroll
     start = replay_start(actions, tape)
@@ -225,6 +226,7 @@ def detect_scroll_signals(
     # (window, visit index) -> reversals, with each target's legs for totals
     per_visit: dict[tuple[str | None, int], list[_Reversal]] = defaultdict(list)
     legs_of_visit: dict[tuple[str | None, int], list[_Legs]] = defaultdict(list)
+    evidence: dict[tuple[str | None, int], set[int]] = defaultdict(set)
     for window_id, records in by_window.items():
         records.sort(key=lambda r: r.t)
         positions: dict[tuple[int, int], float] = {}
@@ -249,18 +251,18 @@ def detect_scroll_signals(
             if reversal is None:
                 continue
             per_visit[(window_id, visit)].append(reversal)
-            out.append(
-                _reversal_signal(
-                    replay_id,
-                    reversal,
-                    r,
-                    len(per_visit[(window_id, visit)]),
-                    scroll_actions,
-                    start,
-                    config,
-                )
+            signal = _reversal_signal(
+                replay_id,
+                reversal,
+                r,
+                len(per_visit[(window_id, visit)]),
+                scroll_actions,
+                start,
+                config,
             )
-    out.extend(_excessive(replay_id, per_visit, legs_of_visit, visit_of, start, config))
+            evidence[(window_id, visit)].update(signal.evidence)
+            out.append(signal)
+    out.extend(_excessive(replay_id, per_visit, legs_of_visit, visit_of, evidence, start, config))
     return out
 
 
@@ -336,6 +338,7 @@ def _excessive(
     per_visit: dict[tuple[str | None, int], list[_Reversal]],
     legs_of_visit: dict[tuple[str | None, int], list[_Legs]],
     visit_of: dict[str | None, list[PageVisit]],
+    evidence: dict[tuple[str | None, int], set[int]],
     start: int | None,
     config: SignalConfig,
 ) -> list[Signal]:
@@ -382,6 +385,7 @@ def _excessive(
                 url=visit.url if visit else None,
                 document=visit.document if visit else 1,
                 window_id=window_id,
+                evidence=tuple(sorted(evidence.get((window_id, index), ()))),
                 details=details,
             )
         )

@@ -24,7 +24,7 @@ from ._actions import Action, NavigationDetails, ViewportDetails
 from ._activity import ActivitySegment, active_time, is_user_action, make_signal, replay_start
 from ._signal import Signal
 from ._signal_config import SignalConfig
-from ._tape import Tape
+from ._tape import DocumentRecord, ScrollRecord, Tape
 
 __all__ = ["PageVisit", "detect_quick_backs", "page_key", "page_path", "page_visits"]
 
@@ -146,6 +146,14 @@ def page_visits(
     for a in actions:
         if isinstance(a.details, ViewportDetails):
             viewports[a.window_id].append((a.timestamp, a.details.height))
+    # Window scrolls and snapshots per (window, document), so each visit reads only its own.
+    scrolls: dict[tuple[str | None, int], list[ScrollRecord]] = defaultdict(list)
+    for r in sorted(tape.scrolls, key=lambda r: r.t):
+        if r.is_window:
+            scrolls[(r.window_id, r.document)].append(r)
+    snapshots: dict[tuple[str | None, int], list[DocumentRecord]] = defaultdict(list)
+    for d in tape.documents:
+        snapshots[(d.window_id, d.document)].append(d)
     out: list[PageVisit] = []
     for window_id, window_navs in navs.items():
         kept: list[Action] = []
@@ -159,8 +167,22 @@ def page_visits(
             last = i + 1 == len(kept)
             enter = nav.timestamp
             leave = max(enter, window_end if last else kept[i + 1].timestamp)
+            document = (
+                nav.details.document if isinstance(nav.details, NavigationDetails) else nav.document
+            )
+            key = (window_id, document)
             out.append(
-                _visit(nav, enter, leave, last, start, segments, seg_starts, tape, viewports)
+                _visit(
+                    nav,
+                    enter,
+                    leave,
+                    last,
+                    start,
+                    (segments, seg_starts),
+                    snapshots.get(key, []),
+                    scrolls.get(key, []),
+                    viewports.get(window_id, []),
+                )
             )
     return out
 
@@ -171,17 +193,18 @@ def _visit(
     leave: int,
     last: bool,
     start: int | None,
-    segments: Sequence[ActivitySegment],
-    seg_starts: Sequence[int],
-    tape: Tape,
-    viewports: dict[str | None, list[tuple[int, int]]],
+    active: tuple[Sequence[ActivitySegment], Sequence[int]],
+    snapshots: Sequence[DocumentRecord],
+    scrolls: Sequence[ScrollRecord],
+    viewports: Sequence[tuple[int, int]],
 ) -> PageVisit:
     details = nav.details
     how = details.how if isinstance(details, NavigationDetails) else "custom"
     document = details.document if isinstance(details, NavigationDetails) else nav.document
     # Active time inside [enter, leave]: overlap with each active segment; a zero-length
     # segment (one lone active event) counts 1 ms, as in the replay total.
-    active = 0
+    segments, seg_starts = active
+    active_ms = 0
     k = max(0, bisect_left(seg_starts, enter) - 1)
     while k < len(segments):
         seg = segments[k]
@@ -190,23 +213,21 @@ def _visit(
             break
         lo, hi = max(s_start, enter), min(s_end, leave)
         if s_end == s_start and enter <= s_start:
-            active += 1
+            active_ms += 1
         elif hi > lo:
-            active += hi - lo
+            active_ms += hi - lo
         k += 1
     # Scroll depth: the window position when the visit began, then every window scroll.
     y0 = 0.0
     height = 0
-    for d in tape.documents:
-        if d.window_id == nav.window_id and d.document == document and d.t <= enter + 1:
+    for d in snapshots:
+        if d.t <= enter + 1:
             height = d.height or height
             if d.new_document:
                 y0 = d.scroll_y
     max_y = y0
     first = True
-    for s in tape.scrolls:
-        if s.window_id != nav.window_id or s.document != document or not s.is_window:
-            continue
+    for s in scrolls:
         if s.t < enter:
             y0 = s.y  # where the page stood when this visit began
             max_y = y0
@@ -217,7 +238,7 @@ def _visit(
                 max_y = s.y
             max_y = max(max_y, s.y)
             first = False
-    for t, h in viewports.get(nav.window_id, ()):
+    for t, h in viewports:
         if t <= leave and h:
             height = h
     return PageVisit(
@@ -230,7 +251,7 @@ def _visit(
         leave=leave,
         enter_ms=max(0, enter - start) if start is not None else 0,
         dwell_ms=leave - enter,
-        active_ms=active,
+        active_ms=active_ms,
         max_scroll_y=max_y,
         scroll_depth_px=max_y + height,
         viewport_height=height,
