@@ -281,7 +281,13 @@ def replay(files: int = 3, **kw: Any) -> MockReplay:
     return MockReplay(chunks=[chunk_events(i) for i in range(files)], **kw)
 
 
-def run_cli(monkeypatch: Any, capsys: Any, mock: MockMixpanel, *args: str) -> tuple[int, str, str]:
+def run_cli(
+    monkeypatch: Any,
+    capsys: Any,
+    mock: MockMixpanel,
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
     """Run ``replaykit ARGS`` through the console entry point against ``mock``.
 
     The CLI's client factory is pointed at the mock (the one seam the CLI has for tests);
@@ -301,6 +307,8 @@ def run_cli(monkeypatch: Any, capsys: Any, mock: MockMixpanel, *args: str) -> tu
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("REPLAYKIT_MIXPANEL_BASE_URL", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent/replaykit-tests")  # no user config
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
     capsys.readouterr()
     try:
         main(list(args))

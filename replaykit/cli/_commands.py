@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, NoReturn
 
 import click
@@ -159,7 +159,7 @@ def analyze(
             )
             failures.append(4)
 
-    local_replays = (
+    local_replays: Iterator[AnalyzedReplay] = (
         sync.analyze(
             local,
             options=options,
@@ -169,14 +169,14 @@ def analyze(
             on_error="record",
         )
         if local
-        else iter(())
+        else _empty()
     )
-    remote_replays = (
+    remote_replays: Iterator[AnalyzedReplay] = (
         analyzed_from_mixpanel(
             replay_ids, dict(mixpanel), concurrency=concurrency, on_missing_config=no_mixpanel
         )
         if replay_ids
-        else iter(())
+        else _empty()
     )
     replays = itertools.chain(local_replays, remote_replays)
 
@@ -195,10 +195,22 @@ def analyze(
             failures.append(failure.exit_code)
 
     out = sys.stdout
-    WRITERS[output](good(), out)
+    # Close the sources however writing ends: a Mixpanel source holds an event loop thread
+    # that must not outlive the command (an unclosed one would keep the process alive).
+    try:
+        WRITERS[output](good(), out)
+    finally:
+        for source in (local_replays, remote_replays):
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
     out.flush()
     if failures:
         sys.exit(failures[0])
+
+
+def _empty() -> Generator[AnalyzedReplay, None, None]:
+    yield from ()
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

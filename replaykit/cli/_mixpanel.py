@@ -14,8 +14,8 @@ import logging
 import re
 import sys
 import warnings
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, closing, contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -470,8 +470,8 @@ def analyzed_from_mixpanel(
     *,
     concurrency: int,
     on_missing_config: Callable[[ConfigError], None],
-) -> Iterator[AnalyzedReplay]:
-    """Analyze replay ids through Mixpanel for ``analyze`` (a lazy iterator)."""
+) -> Generator[AnalyzedReplay, None, None]:
+    """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it."""
     try:
         config = config_from(params)
     except ConfigError as exc:
@@ -494,8 +494,8 @@ def user_replays(
     from_date: str | None,
     to_date: str | None,
     concurrency: int,
-) -> Iterator[AnalyzedReplay]:
-    """A user's newest replays, analyzed (for ``for-user``)."""
+) -> Generator[AnalyzedReplay, None, None]:
+    """A user's newest replays, analyzed (for ``for-user``); close it when done with it."""
     config = config_from(params)
     with open_client(config) as (portal, mp):
         stage = mp.replays_for_user(
@@ -555,15 +555,17 @@ def for_user_command(
     """
     failures: list[int] = []
 
+    source = user_replays(
+        distinct_id,
+        params,
+        limit=limit,
+        from_date=from_date,
+        to_date=to_date,
+        concurrency=concurrency,
+    )
+
     def good() -> Iterator[AnalyzedReplay]:
-        for replay in user_replays(
-            distinct_id,
-            params,
-            limit=limit,
-            from_date=from_date,
-            to_date=to_date,
-            concurrency=concurrency,
-        ):
+        for replay in source:
             if replay.failure is None:
                 yield replay
             else:
@@ -572,7 +574,8 @@ def for_user_command(
                     f"replaykit: error: {replay.replay_id}: {replay.failure.message}", err=True
                 )
 
-    WRITERS[output](good(), sys.stdout)
+    with closing(source):  # ends the event loop thread however writing ends
+        WRITERS[output](good(), sys.stdout)
     sys.stdout.flush()
     if failures:
         sys.exit(failures[0])
