@@ -3,6 +3,8 @@ window passed, the analyzer holding clicks back in time order, and the timeline 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from _builders import document, el, text
 from _signal_builders import (
     T0,
@@ -10,6 +12,7 @@ from _signal_builders import (
     click,
     clicks_of,
     console,
+    corpus_replay,
     fetch,
     pageview,
     run,
@@ -26,6 +29,7 @@ from replaykit.analysis._actions import (
 )
 from replaykit.analysis._effects import classify_target
 from replaykit.analysis._signal import Signal
+from replaykit.analysis._signal_config import DEFAULT_SIGNAL_CONFIG
 from replaykit.analysis._timeline import describe_effect, markdown_timeline
 from replaykit.rrweb._dom import DomTracker
 from replaykit.rrweb._model import Node
@@ -323,3 +327,41 @@ def test_markdown_click_lines_show_effects_and_signals() -> None:
     i = lines.index('- 1.0s: ⚠ rage click: 3 clicks on "Apply coupon" in 400 ms')
     assert lines[i + 1] == '- 1.0s: clicked "Apply coupon" (button) → no reaction ⚠ dead click (x3)'
     assert T0  # the builders' clock origin is shared with these events
+
+
+def test_corpus_timeline_tells_the_frustrated_story(corpus_dir: Path) -> None:
+    from replaykit.analysis._signals_click import (
+        detect_dead_clicks,
+        detect_error_clicks,
+        detect_rage_clicks,
+        detect_slow_clicks,
+    )
+    from replaykit.analysis._signals_errors import (
+        detect_console_errors,
+        detect_network_errors,
+        detect_uncaught_exceptions,
+    )
+
+    actions, tape, _ = corpus_replay(corpus_dir / "recorded" / "shop_frustrated.json")
+    signals = [
+        s
+        for detect in (
+            detect_rage_clicks,
+            detect_dead_clicks,
+            detect_slow_clicks,
+            detect_error_clicks,
+            detect_console_errors,
+            detect_uncaught_exceptions,
+            detect_network_errors,
+        )
+        for s in detect("s", actions, tape, DEFAULT_SIGNAL_CONFIG)
+    ]
+    md = markdown_timeline(actions, signals=signals)
+    assert '⚠ rage click: 5 clicks on "Apply coupon" in 968 ms' in md
+    assert 'clicked "Apply coupon" (button) → no reaction ⚠ dead click' in md
+    assert 'clicked "Load more" (button) → GET /api/products?offset=50&limit=12 200 1.5 s' in md
+    assert "⚠ slow click" in md
+    assert '⚠ network error: GET /api/reviews/44 → 404 (after "Show reviews")' in md
+    assert 'clicked "Place order" (button) → error "Checkout failed' in md
+    assert md.count("uncaught exception:") == 1  # the console line, not repeated as a signal
+    assert 'clicked "Cart (1)" (a) → went to /shop/cart' in md
