@@ -88,7 +88,9 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
 
     def markdown(self) -> str:
         """The markdown timeline of this replay, with a one-line header."""
-        return markdown_timeline(self.actions, title=f"Replay {self.replay_id}")
+        return markdown_timeline(
+            self.actions, title=f"Replay {self.replay_id}", signals=self.signals or None
+        )
 
 
 def _as_recording(item: Recording | PathArg) -> Recording:
