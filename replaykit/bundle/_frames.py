@@ -1,0 +1,436 @@
+"""Analyzed replays → column lists, one frame batch at a time.
+
+A :class:`FrameBuffers` holds one list per column of every stored frame. Adding a replay
+extends those lists (values only: no row dicts, no DataFrame per replay), and
+:meth:`FrameBuffers.take` turns the lists into one ``pl.DataFrame`` per frame with the
+documented schema, so a batch is built in a single conversion. The replay Structs
+themselves are not kept.
+
+Page visits and active time are computed here from the replay's actions (the analyzed
+replay carries no tape):
+
+- a visit starts at each ``navigation`` action and ends at the next navigation in the
+  same tab (``window_id``), or at the replay's end;
+- active time is the union of user-action spans (clicks, inputs, selects, toggles,
+  non-programmatic scrolls, selections, resizes), gaps of at most
+  :data:`ACTIVITY_GAP_MS` bridged, each segment at least 1 ms (PostHog's rule applied to
+  actions rather than raw events, so it is a lower bound: pointer movement is not an
+  action).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Final
+
+import msgspec
+import polars as pl
+
+from .._api import AnalyzedReplay
+from ..analysis._actions import (
+    ACTION_KINDS,
+    Action,
+    ClickDetails,
+    ConsoleErrorDetails,
+    InputDetails,
+    NavigationDetails,
+    ScrollDetails,
+)
+from ..analysis._labels import normalize_url
+from ..analysis._signal import SIGNAL_KINDS, Signal
+from ..rrweb._model import (
+    CustomEvent,
+    Event,
+    IncrementalEvent,
+    MetaEvent,
+    MouseInteractionData,
+    PluginEvent,
+    ScrollData,
+)
+from ..sources.mixpanel._events import MixpanelEvent
+from ._schema import SCHEMAS, action_count_column, signal_count_column
+
+__all__ = ["ACTIVITY_GAP_MS", "FrameBuffers", "active_ms", "day_of"]
+
+ACTIVITY_GAP_MS: Final = 5000
+"""Gaps between user actions up to this long count as active (PostHog's threshold)."""
+
+_DAY_MS: Final = 86_400_000
+_EPOCH: Final = dt.date(1970, 1, 1)
+_USER_KINDS: Final = frozenset({"click", "input", "select", "toggle", "selection", "viewport"})
+_URL_CACHE_MAX: Final = 65_536
+
+_encoder = msgspec.json.Encoder(enc_hook=str)
+_day_cache: dict[int, dt.date] = {}
+
+
+def day_of(timestamp: int | None) -> dt.date:
+    """UTC date of an epoch-ms timestamp (1970-01-01 for None), the partition key."""
+    if timestamp is None:
+        return _EPOCH
+    number = timestamp // _DAY_MS
+    day = _day_cache.get(number)
+    if day is None:
+        day = _EPOCH + dt.timedelta(days=number)
+        if len(_day_cache) < 100_000:
+            _day_cache[number] = day
+    return day
+
+
+def _span(action: Action) -> tuple[int, int] | None:
+    """The user-activity span of an action (epoch ms), or None when it is not activity."""
+    kind = action.kind
+    details = action.details
+    if kind == "scroll":
+        if isinstance(details, ScrollDetails):
+            if details.programmatic:
+                return None
+            return action.timestamp, action.timestamp + max(0, details.t_end_ms - action.t_ms)
+        return action.timestamp, action.timestamp
+    if kind not in _USER_KINDS:
+        return None
+    if isinstance(details, InputDetails):
+        return action.timestamp, action.timestamp + max(0, details.t_end_ms - action.t_ms)
+    return action.timestamp, action.timestamp
+
+
+def active_ms(actions: Iterable[Action], gap_ms: int = ACTIVITY_GAP_MS) -> int:
+    """Milliseconds covered by user actions, gaps up to ``gap_ms`` bridged (see module doc)."""
+    spans = sorted(s for s in map(_span, actions) if s is not None)
+    total = 0
+    seg_start: int | None = None
+    seg_end = 0
+    for start, end in spans:
+        if seg_start is not None and start - seg_end <= gap_ms:
+            seg_end = max(seg_end, end)
+            continue
+        if seg_start is not None:
+            total += max(1, seg_end - seg_start)
+        seg_start, seg_end = start, end
+    if seg_start is not None:
+        total += max(1, seg_end - seg_start)
+    return total
+
+
+class _Visit:
+    __slots__ = (
+        "actions",
+        "clicks",
+        "document",
+        "end",
+        "how",
+        "signals",
+        "start",
+        "t_ms",
+        "url",
+        "window_id",
+    )
+
+    def __init__(self, action: Action) -> None:
+        self.url = action.url
+        self.window_id = action.window_id
+        self.document = action.document
+        self.start = action.timestamp
+        self.t_ms = action.t_ms
+        details = action.details
+        self.how = details.how if isinstance(details, NavigationDetails) else None
+        self.end: int | None = None
+        self.actions = 0
+        self.clicks = 0
+        self.signals = 0
+
+
+class FrameBuffers:
+    """Column lists for every stored frame, filled replay by replay.
+
+    ``rows`` counts buffered rows over all frames (what a batch size is measured in).
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, dict[str, list[Any]]] = {
+            frame: {name: [] for name in schema.names()} for frame, schema in SCHEMAS.items()
+        }
+        self.rows = 0
+        self._pages: dict[str, str] = {}
+
+    def _page(self, url: str | None) -> str | None:
+        if url is None:
+            return None
+        page = self._pages.get(url)
+        if page is None:
+            page = normalize_url(url)
+            if len(self._pages) >= _URL_CACHE_MAX:
+                self._pages.clear()  # bounded: a long run sees unboundedly many URLs
+            self._pages[url] = page
+        return page
+
+    def take(self) -> dict[str, pl.DataFrame]:
+        """Convert the buffered lists into one DataFrame per frame and start empty lists."""
+        frames = {
+            frame: pl.DataFrame(cols, schema=SCHEMAS[frame]) for frame, cols in self.columns.items()
+        }
+        for cols in self.columns.values():
+            for name in cols:
+                cols[name] = []
+        self.rows = 0
+        return frames
+
+    # --- one replay ---------------------------------------------------------------------
+
+    def add(
+        self,
+        replay: AnalyzedReplay,
+        *,
+        distinct_id: str | None = None,
+        mixpanel_events: Iterable[MixpanelEvent] = (),
+        events: Iterable[Event] = (),
+    ) -> None:
+        """Append one replay's rows to every frame."""
+        start = replay.start_timestamp
+        day = day_of(start)
+        rid = replay.replay_id
+        visits = self._add_actions(rid, day, replay.actions)
+        kinds = self._add_signals(rid, day, replay.signals, visits)
+        ordered = self._add_visits(rid, day, visits, replay.end_timestamp)
+        mp_count = 0
+        for event in mixpanel_events:
+            self._add_mixpanel(rid, day, start, event)
+            if distinct_id is None:
+                distinct_id = event.distinct_id
+            mp_count += 1
+        self._add_events(rid, day, start, events)
+        self._add_session(replay, day, ordered, kinds, distinct_id, mp_count)
+
+    def _add_actions(
+        self, rid: str, day: dt.date, actions: list[Action]
+    ) -> dict[Any, list[_Visit]]:
+        c = self.columns["actions"]
+        page = self._page
+        visits: dict[Any, list[_Visit]] = {}
+        count = 0
+        for a in actions:
+            details = a.details
+            end_t = x = y = dy = reaction = None
+            tag = button = target_kind = how = message = None
+            if isinstance(details, ClickDetails):
+                x, y, tag, button = details.x, details.y, details.tag, details.button
+                target_kind = details.target_kind
+                if details.effect is not None:
+                    reaction = details.effect.reaction_ms
+            elif isinstance(details, ScrollDetails):
+                x, y, dy, end_t = details.x, details.y, details.dy, details.t_end_ms
+            elif isinstance(details, InputDetails):
+                end_t = details.t_end_ms
+            elif isinstance(details, NavigationDetails):
+                how = details.how
+            elif isinstance(details, ConsoleErrorDetails):
+                message = details.message
+            c["replay_id"].append(rid)
+            c["day"].append(day)
+            c["seq"].append(a.seq)
+            c["kind"].append(a.kind)
+            c["timestamp"].append(a.timestamp)
+            c["t_ms"].append(a.t_ms)
+            c["end_t_ms"].append(end_t)
+            c["node_id"].append(a.node_id)
+            c["target"].append(a.target)
+            c["label"].append(a.label)
+            c["tag"].append(tag)
+            c["url"].append(a.url)
+            c["page"].append(page(a.url))
+            c["document"].append(a.document)
+            c["window_id"].append(a.window_id)
+            c["x"].append(x)
+            c["y"].append(y)
+            c["dy"].append(dy)
+            c["button"].append(button)
+            c["target_kind"].append(target_kind)
+            c["reaction_ms"].append(reaction)
+            c["how"].append(how)
+            c["message"].append(message)
+            c["details"].append(_encoder.encode(details).decode())
+            count += 1
+            # Visits: a navigation opens one in its tab; other actions count toward the
+            # tab's open visit (none before the tab's first navigation).
+            tab = visits.get(a.window_id)
+            if a.kind == "navigation":
+                if tab is None:
+                    tab = visits[a.window_id] = []
+                if tab:
+                    tab[-1].end = a.timestamp
+                tab.append(_Visit(a))
+            elif tab:
+                current = tab[-1]
+                current.actions += 1
+                if a.kind == "click":
+                    current.clicks += 1
+        self.rows += count
+        return visits
+
+    def _add_signals(
+        self, rid: str, day: dt.date, signals: list[Signal], visits: dict[Any, list[_Visit]]
+    ) -> dict[str, int]:
+        c = self.columns["signals"]
+        page = self._page
+        kinds: dict[str, int] = {}
+        starts = {tab: [v.start for v in tab_visits] for tab, tab_visits in visits.items()}
+        for i, s in enumerate(signals):
+            c["replay_id"].append(rid)
+            c["day"].append(day)
+            c["seq"].append(i)
+            c["kind"].append(s.kind)
+            c["timestamp"].append(s.timestamp)
+            c["t_ms"].append(s.t_ms)
+            c["end_timestamp"].append(s.end_timestamp)
+            c["duration_ms"].append(s.duration_ms)
+            c["target"].append(s.target)
+            c["label"].append(s.label)
+            c["url"].append(s.url)
+            c["page"].append(page(s.url))
+            c["document"].append(s.document)
+            c["window_id"].append(s.window_id)
+            c["evidence"].append(list(s.evidence))
+            c["preset"].append(s.preset)
+            c["details"].append(_encoder.encode(s.details).decode())
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+            tab_starts = starts.get(s.window_id)
+            if tab_starts:
+                # A signal belongs to the visit open at its start (the first one if earlier).
+                index = max(0, bisect.bisect_right(tab_starts, s.timestamp) - 1)
+                visits[s.window_id][index].signals += 1
+        self.rows += len(signals)
+        return kinds
+
+    def _add_visits(
+        self, rid: str, day: dt.date, visits: dict[Any, list[_Visit]], end: int | None
+    ) -> list[_Visit]:
+        ordered = sorted(
+            (v for tab in visits.values() for v in tab), key=lambda v: (v.start, v.t_ms)
+        )
+        c = self.columns["pages"]
+        page = self._page
+        last = len(ordered) - 1
+        for i, v in enumerate(ordered):
+            stop = v.end if v.end is not None else end
+            if stop is None or stop < v.start:
+                stop = v.start
+            c["replay_id"].append(rid)
+            c["day"].append(day)
+            c["visit"].append(i)
+            c["url"].append(v.url)
+            c["page"].append(page(v.url))
+            c["how"].append(v.how)
+            c["document"].append(v.document)
+            c["window_id"].append(v.window_id)
+            c["start_timestamp"].append(v.start)
+            c["end_timestamp"].append(stop)
+            c["t_ms"].append(v.t_ms)
+            c["duration_ms"].append(stop - v.start)
+            c["n_actions"].append(v.actions)
+            c["n_clicks"].append(v.clicks)
+            c["n_signals"].append(v.signals)
+            c["exit"].append(i == last)
+        self.rows += len(ordered)
+        return ordered
+
+    def _add_mixpanel(self, rid: str, day: dt.date, start: int | None, e: MixpanelEvent) -> None:
+        c = self.columns["mixpanel"]
+        insert_id = e.properties.get("$insert_id")
+        c["replay_id"].append(rid)
+        c["day"].append(day)
+        c["timestamp"].append(e.time_ms)
+        c["t_ms"].append(None if start is None else e.time_ms - start)
+        c["event_name"].append(e.name)
+        c["distinct_id"].append(e.distinct_id)
+        c["insert_id"].append(None if insert_id is None else str(insert_id))
+        c["properties"].append(_encoder.encode(e.properties).decode())
+        self.rows += 1
+
+    def _add_events(
+        self, rid: str, day: dt.date, start: int | None, events: Iterable[Event]
+    ) -> int:
+        c = self.columns["events"]
+        n = 0
+        for e in events:
+            ts = int(e.timestamp)
+            source = mouse = node = x = y = url = name = None
+            if isinstance(e, IncrementalEvent):
+                data = e.data
+                source = type(data).__struct_config__.tag
+                node = getattr(data, "id", None)
+                if isinstance(data, MouseInteractionData):
+                    mouse, x, y = data.type, data.x, data.y
+                elif isinstance(data, ScrollData):
+                    x, y = data.x, data.y
+            elif isinstance(e, MetaEvent):
+                url = e.data.href
+            elif isinstance(e, CustomEvent):
+                name = e.data.tag
+            elif isinstance(e, PluginEvent):
+                name = e.data.plugin
+            c["replay_id"].append(rid)
+            c["day"].append(day)
+            c["timestamp"].append(ts)
+            c["t_ms"].append(None if start is None else ts - start)
+            c["type"].append(type(e).__struct_config__.tag)
+            c["source"].append(source)
+            c["mouse_type"].append(mouse)
+            c["node_id"].append(node)
+            c["x"].append(x)
+            c["y"].append(y)
+            c["url"].append(url)
+            c["name"].append(name)
+            n += 1
+        self.rows += n
+        return n
+
+    def _add_session(
+        self,
+        replay: AnalyzedReplay,
+        day: dt.date,
+        ordered: list[_Visit],
+        signal_kinds: dict[str, int],
+        distinct_id: str | None,
+        mp_count: int,
+    ) -> None:
+        c = self.columns["sessions"]
+        cov = replay.coverage
+        failure = replay.failure
+        action_kinds: dict[str, int] = {}
+        for a in replay.actions:
+            action_kinds[a.kind] = action_kinds.get(a.kind, 0) + 1
+        entry_url = ordered[0].url if ordered else None
+        exit_url = ordered[-1].url if ordered else None
+        c["replay_id"].append(replay.replay_id)
+        c["day"].append(day)
+        c["source"].append(replay.source)
+        c["distinct_id"].append(distinct_id)
+        c["start_timestamp"].append(replay.start_timestamp)
+        c["end_timestamp"].append(replay.end_timestamp)
+        c["duration_ms"].append(replay.duration_ms)
+        c["active_ms"].append(active_ms(replay.actions))
+        c["n_actions"].append(len(replay.actions))
+        c["n_signals"].append(len(replay.signals))
+        c["n_pages"].append(len(ordered))
+        c["n_events"].append(sum(cov.events.values()))
+        c["n_mp_events"].append(mp_count)
+        c["entry_url"].append(entry_url)
+        c["exit_url"].append(exit_url)
+        c["entry_page"].append(self._page(entry_url))
+        c["exit_page"].append(self._page(exit_url))
+        for kind in ACTION_KINDS:
+            c[action_count_column(kind)].append(action_kinds.get(kind, 0))
+        for skind in SIGNAL_KINDS:
+            c[signal_count_column(skind)].append(signal_kinds.get(skind, 0))
+        c["truncated"].append(cov.truncated)
+        c["failed"].append(failure is not None)
+        c["failure_error"].append(None if failure is None else failure.error)
+        c["failure_message"].append(None if failure is None else failure.message)
+        c["unknown_events"].append(sum(cov.unknown.values()))
+        c["malformed_events"].append(cov.malformed)
+        c["repaired_timestamps"].append(cov.repaired_timestamps)
+        c["documents"].append(cov.documents)
+        c["coverage"].append(_encoder.encode(cov).decode())
+        self.rows += 1
