@@ -439,6 +439,12 @@ def test_masked_values_count_by_length() -> None:
     assert signal.timestamp == T0 + 9001  # typed URL: no click led away, left at the load
 
 
+def test_a_click_in_the_page_does_not_date_a_typed_url_leave() -> None:
+    events = [*checkout_events(), click(6000, 23), *page(9000, f"{SHOP}/shop/", list_page())]
+    [signal] = detect(detect_form_abandons, events)
+    assert signal.timestamp == T0 + 9001
+
+
 def test_submitted_checkout_is_not_abandoned() -> None:
     events = [
         *checkout_events(),

@@ -76,6 +76,11 @@ def _button_like(action: Action) -> bool:
     return details.tag == "input" and _input_type(action.target) in _BUTTON_INPUT_TYPES
 
 
+def _is_link(action: Action) -> bool:
+    details = action.details
+    return isinstance(details, ClickDetails) and details.tag == "a"
+
+
 def _submit_control_of(action: Action) -> str | None:
     """The form a click submits, when its selector places a submit control inside one.
 
@@ -188,19 +193,23 @@ class _Window:
         window = self.cfg.submit_window_ms
         wait = self.cfg.load_wait_ms if new_document else window
         cause = self.last_user
-        if (
-            cause is not None
-            and cause.kind == "click"
-            and _button_like(cause)
+        # The click that led away: the last user action, a click on a link or button,
+        # shortly before (a checkbox or a field never navigates).
+        led_away = (
+            cause
+            if cause is not None
+            and (_button_like(cause) or _is_link(cause))
             and 0 <= nav.timestamp - cause.timestamp <= wait
-        ):
-            self._attempt_by_click(cause, cause.document)
+            else None
+        )
+        if led_away is not None and _button_like(led_away):
+            self._attempt_by_click(led_away, led_away.document)
         # Enter in a field: the next page (new document or route) within the same 1 s.
         self._attempt_by_enter(nav.timestamp, cause.document if cause else nav.document, window)
         for fkey, form in list(self.forms.items()):
             if new_document and form.document != nav.document:
                 del self.forms[fkey]
-                self._emit(form, nav, cause)
+                self._emit(form, nav, led_away)
             elif (
                 not new_document
                 and page_key(nav.url) != page_key(form.url)
@@ -254,7 +263,7 @@ class _Window:
         if t is None:
             assert nav is not None
             # Left when the person clicked away, if a click led out; else at the navigation.
-            t = cause.timestamp if cause is not None and cause.kind == "click" else nav.timestamp
+            t = cause.timestamp if cause is not None else nav.timestamp
         how = None
         if nav is not None and isinstance(nav.details, NavigationDetails):
             how = nav.details.how
