@@ -184,8 +184,8 @@ def detect_idle(
 
     - ``idle``: consecutive activity instants (:func:`activity_instants`) at least
       ``idle.idle_ms`` (30 s) apart. ``timestamp`` is the last activity before the gap,
-      ``end_timestamp`` the first after it. Seed/rrweb-player/PostHog use 10 s, 30 s and
-      5 min for related ideas; 30 s is PostHog's ML inactivity feature.
+      ``end_timestamp`` the first after it. 30 s is PostHog's ingestion inactivity
+      feature (gaps > 30 s); posthog-js and Sentry go idle after 5 min (their presets).
     - ``long_pause``: consecutive *user actions* (clicks, inputs, selects, toggles, user
       scrolls, selections, navigations; ``idle.pause_kinds``) at least ``idle.pause_ms``
       (10 s, the seed's ``long_pauses``) apart, measured from the end of a burst (typing,
