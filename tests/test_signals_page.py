@@ -177,6 +177,19 @@ def test_one_reversal_per_direction_change() -> None:
     assert signal.evidence  # the scroll actions of both legs
 
 
+def test_containers_scrolled_in_sync_turn_once() -> None:
+    # An editor's scrollbar (node 10) and its content (node 12) follow each other.
+    ys = [200, 400, 250, 100]
+    synced = [
+        scroll(1000 + i * 300 + d, node, y)
+        for i, y in enumerate(ys)
+        for node, d in ((10, 0), (12, 30))
+    ]
+    events = [*page(0, f"{SHOP}/a", list_page()), *synced]
+    [signal] = detect(detect_scroll_signals, events)
+    assert signal.details["target"] == "element"
+
+
 def test_navigation_and_programmatic_scrolls_reset_the_legs() -> None:
     events = [
         *page(0, f"{SHOP}/a", list_page()),

@@ -157,6 +157,22 @@ class _Legs:
         return reversal
 
 
+# Scroll containers kept in sync by the page (an editor's scrollbar and its content, a
+# sticky header table and its body) turn together: within a frame or two, well inside
+# rrweb's 100 ms scroll throttle plus one event.
+_MIRROR_MS = 300
+
+
+def _mirrors(reversal: _Reversal, seen: Sequence[_Reversal]) -> bool:
+    """The same turn already counted on another target (one gesture, two scrolled nodes)."""
+    return any(
+        r.node_id != reversal.node_id
+        and r.direction == reversal.direction
+        and abs(r.t - reversal.t) <= _MIRROR_MS
+        for r in seen[-4:]
+    )
+
+
 def _initial_y(tape: Tape, window_id: str | None, document: int) -> float:
     for d in tape.documents:
         if d.window_id == window_id and d.document == document and d.new_document:
@@ -192,6 +208,8 @@ def detect_scroll_signals(
     or snapshot, anchor jumps) restart the legs from where they left the page. A reversal
     is a leg going the opposite way from the previous one; it is *rapid* when it began <
     ``rapid_ms`` (500 ms, PostHog's ingestion feature) after the previous scroll event.
+    The same turn on two targets within 300 ms (containers the page scrolls in sync, like
+    an editor's scrollbar and its content) counts once.
 
     One ``scroll_reversal`` per reversal, because the doc validates reversals by count
     (§9 "Validate": sign changes between consecutive scroll actions) and a single
@@ -248,7 +266,7 @@ def detect_scroll_signals(
                 legs.reset(r.y, r.t)
                 continue
             reversal = legs.move(r, cfg, previous_y)
-            if reversal is None:
+            if reversal is None or _mirrors(reversal, per_visit[(window_id, visit)]):
                 continue
             per_visit[(window_id, visit)].append(reversal)
             signal = _reversal_signal(
