@@ -15,7 +15,14 @@ Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
 
 from contextlib import suppress as _suppress
 
-from ._api import AnalyzedReplay, ReplayFailure, analyze, analyze_recording, iter_actions
+from ._api import (
+    AnalyzedReplay,
+    ReplayFailure,
+    analyze,
+    analyze_recording,
+    iter_actions,
+    iter_signals,
+)
 from ._errors import (
     AuthenticationError,
     ConfigError,
@@ -60,6 +67,10 @@ from .analysis._labels import (
     selector_label,
 )
 from .analysis._options import AnalyzerOptions
+from .analysis._signal import SIGNAL_KINDS, Signal
+from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
+from .analysis._signal_config import SignalConfig, signal_config
+from .analysis._signals import detect_signals
 from .analysis._timeline import describe_action, markdown_timeline
 from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
 from .rrweb._dom import DomTracker
@@ -81,6 +92,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTION_KINDS",
+    "SIGNAL_KINDS",
+    "SIGNAL_PRESETS",
     "Action",
     "AnalyzedReplay",
     "AnalyzerOptions",
@@ -120,6 +133,8 @@ __all__ = [
     "SelectionDetails",
     "ServerError",
     "SessionReplayAccessError",
+    "Signal",
+    "SignalConfig",
     "SignedReplay",
     "SignedURLExpiredError",
     "Timeouts",
@@ -135,12 +150,15 @@ __all__ = [
     "decode_events",
     "default_label",
     "describe_action",
+    "detect_signals",
     "iter_actions",
     "iter_event_chunks",
+    "iter_signals",
     "lift_target",
     "markdown_timeline",
     "normalize_url",
     "selector_label",
+    "signal_config",
     "sniff_format",
 ]
 

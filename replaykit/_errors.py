@@ -101,8 +101,8 @@ class RecordingNotFoundError(RecordingError):
     exit_code: ClassVar[int] = 4
 
 
-class UsageError(ReplaykitError):
-    """The library or CLI was called with invalid arguments."""
+class UsageError(ReplaykitError, ValueError):
+    """The library or CLI was called with invalid arguments (also a ``ValueError``)."""
 
     exit_code: ClassVar[int] = 3
 

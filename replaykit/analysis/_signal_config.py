@@ -16,6 +16,8 @@ from typing import Literal, TypeAlias
 
 import msgspec
 
+from .._errors import UsageError
+
 __all__ = [
     "DEFAULT_SIGNAL_CONFIG",
     "PRESETS",
@@ -447,7 +449,8 @@ PRESETS: dict[str, SignalConfig] = {
 def signal_config(preset: str | SignalConfig | None = None) -> SignalConfig:
     """The config for a preset name (``replaykit`` when None); a config passes through.
 
-    Raises :class:`ValueError` naming the known presets for an unknown name.
+    Raises :class:`~replaykit.UsageError` (a ``ValueError``) naming the known presets for
+    an unknown name.
     """
     if preset is None:
         return DEFAULT_SIGNAL_CONFIG
@@ -457,4 +460,4 @@ def signal_config(preset: str | SignalConfig | None = None) -> SignalConfig:
         return PRESETS[preset]
     except KeyError:
         known = ", ".join(sorted(PRESETS))
-        raise ValueError(f"unknown signal preset {preset!r} (known: {known})") from None
+        raise UsageError(f"unknown signal preset {preset!r} (known: {known})") from None
