@@ -232,7 +232,7 @@ class ReplayAnalyzer:
     ) -> None:
         self.replay_id = replay_id
         self.options = options or AnalyzerOptions()
-        self.effects = effects or EffectConfig()
+        self.effects = effects or self.options.effects
         self._navs: list[NavMark] = []  # navigations, for click effects
         self._click_ts: list[int] = []  # click times, to end an effect at the next click
         self.coverage = Coverage()

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from ._labels import LabelFn, css_selector, default_label
+from ._signal_config import EffectConfig
 
 __all__ = ["DEFAULT_NAVIGATION_TAGS", "AnalyzerOptions"]
 
@@ -46,6 +47,8 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
       on overflow the replay is flagged truncated and analysis continues).
     - ``label_fn``/``selector_fn``: how targets are named (pluggable).
     - ``navigation_tags``: custom-event tags that announce SPA route changes.
+    - ``effects``: what each click's ``effect`` collects and how long a click is held back
+      for it (``EffectConfig``: 7 s window by default, the slow-click timeout).
     """
 
     input_debounce_ms: int = 1000
@@ -64,3 +67,4 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     navigation_tags: dict[str, str] = msgspec.field(
         default_factory=lambda: dict(DEFAULT_NAVIGATION_TAGS)
     )
+    effects: EffectConfig = msgspec.field(default_factory=EffectConfig)

@@ -8,35 +8,48 @@ returns the signals in time order.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 
 from ._actions import Action
 from ._signal import SIGNAL_KINDS, Signal
 from ._signal_config import SignalConfig, signal_config
+from ._signals_click import (
+    detect_dead_clicks,
+    detect_error_clicks,
+    detect_rage_clicks,
+    detect_slow_clicks,
+)
+from ._signals_errors import (
+    detect_console_errors,
+    detect_network_errors,
+    detect_network_failures,
+    detect_slow_pages,
+    detect_slow_requests,
+    detect_uncaught_exceptions,
+)
+from ._signals_page import PAGE_DETECTORS
 from ._tape import Tape
 
-__all__ = ["Detector", "detect_signals", "detectors"]
+__all__ = ["DETECTORS", "Detector", "detect_signals"]
 
 Detector = Callable[[str, Sequence[Action], Tape, SignalConfig], list[Signal]]
 
-_DETECTOR_MODULES = ("_signals_click", "_signals_errors", "_signals_page")
+DETECTORS: tuple[Detector, ...] = (
+    detect_rage_clicks,
+    detect_dead_clicks,
+    detect_slow_clicks,
+    detect_error_clicks,
+    detect_console_errors,
+    detect_uncaught_exceptions,
+    detect_network_errors,
+    detect_network_failures,
+    detect_slow_requests,
+    detect_slow_pages,
+    *PAGE_DETECTORS,
+)
+"""Every detector, run in this order (the output is sorted by time afterwards)."""
+
 _KIND_ORDER = {kind: i for i, kind in enumerate(SIGNAL_KINDS)}
-_registry: list[Detector] | None = None
-
-
-def detectors() -> list[Detector]:
-    """Every ``detect_*`` function the detector modules export, in module order."""
-    global _registry
-    if _registry is None:
-        found: list[Detector] = []
-        for name in _DETECTOR_MODULES:
-            module = importlib.import_module(f"{__package__}.{name}")
-            for attr in getattr(module, "__all__", ()):
-                if attr.startswith("detect_"):
-                    found.append(getattr(module, attr))
-        _registry = found
-    return _registry
 
 
 def detect_signals(
@@ -52,7 +65,7 @@ def detect_signals(
     """
     cfg = signal_config(config)
     signals: list[Signal] = []
-    for detect in detectors():
+    for detect in DETECTORS:
         signals.extend(detect(replay_id, actions, tape, cfg))
     signals.sort(key=lambda s: (s.timestamp, _KIND_ORDER.get(s.kind, 99), s.target or ""))
     return signals

@@ -137,6 +137,8 @@ _KEPT_ATTRS: Final[dict[str, str]] = {
         # value may be shown (rrweb-format §4 and §15).
         "autocomplete",
         "data-rr-is-password",
+        # A blocked element keeps only its box size: a click on it is never judged dead.
+        "rr_width",
     )
 }
 
