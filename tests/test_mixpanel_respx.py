@@ -840,3 +840,42 @@ async def test_events_without_user_use_replay_tags() -> None:
     assert route.call_count == 2
     assert route.calls[0].request.url.params["where"] == 'properties["$mp_replay_id"] == "r-1"'
     assert [(e.replay_id, e.distinct_id) for e in got] == [("r-1", "d")]
+
+
+async def test_fetch_retries_a_body_cut_mid_json() -> None:
+    router = respx.Router()
+    full = json.dumps(chunk_events(1)).encode()
+    zipped = gzip.compress(full)
+    bodies = {1: [full[: len(full) // 2], full], 2: [zipped[: len(zipped) // 2], zipped]}
+
+    def answer(index: int, r: int) -> httpx.Response:
+        if index in bodies:
+            return httpx.Response(200, content=bodies[index].pop(0))
+        return files(3)(index, r)
+
+    cdn = cdn_route(router, answer)
+    slept: list[float] = []
+    async with client(router, slept) as mp:
+        got = await fetch_all(mp, signed(), retention_days=30)
+    assert [len(c.events) for c in got] == [2, 1, 1]
+    assert not any(c.truncated for c in got)
+    assert chunk_indices(cdn).count(1) == 2 and chunk_indices(cdn).count(2) == 2
+    assert slept == [0.5, 0.5]
+
+
+async def test_events_in_the_replays_first_second_are_kept() -> None:
+    t0 = 1_779_322_882_700  # the replay starts 700 ms into a second
+    line = {"event": "Page view", "properties": {"time": t0 // 1000, "distinct_id": "u"}}
+    router = respx.Router()
+    router.get(f"{EXPORT}/export").mock(return_value=httpx.Response(200, text=json.dumps(line)))
+    analyzed = replaykit.AnalyzedReplay(
+        replay_id="r-1",
+        source="mixpanel:r-1",
+        actions=[],
+        coverage=replaykit.Coverage(),
+        start_timestamp=t0,
+        end_timestamp=t0 + 5000,
+    )
+    async with client(router) as mp:
+        got = await collect(mp.events(analyzed, distinct_id="u"))
+    assert [e.time_ms for e in got] == [t0 // 1000 * 1000]

@@ -59,11 +59,14 @@ class ReplayWindow(msgspec.Struct, frozen=True, kw_only=True):
     start_ms: int | None
     end_ms: int | None
 
-    def contains(self, t: int, margin: int) -> bool:
+    def contains(self, t: int, margin: int, precision: int = 1) -> bool:
+        """Whether an event at ``t`` (known to ``precision`` ms) may fall in the window."""
         if self.start_ms is None:
             return True
         end = self.end_ms if self.end_ms is not None else self.start_ms + UNKNOWN_END_MS
-        return self.start_ms - margin <= t <= end + margin
+        # A whole-second time stands for [t, t + 999]: it overlaps the window if any part
+        # of that second does (the replay's opening page view shares its first second).
+        return self.start_ms - margin <= t + precision - 1 and t <= end + margin
 
 
 EventsTarget = str | ReplayDescriptor | AnalyzedReplay
@@ -134,11 +137,16 @@ def _quote(value: str) -> str:
     return json.dumps(value)
 
 
-def _time_ms(props: dict[str, Any]) -> int | None:
+def _time_ms(props: dict[str, Any]) -> tuple[int, int] | None:
+    """The event time in epoch ms and its precision in ms (1000 for whole seconds)."""
     value = props.get("time")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value * 1000 if value < 1e12 else value)
+    if value >= 1e12:  # already milliseconds
+        return int(value), 1
+    if value == int(value):
+        return int(value) * 1000, 1000
+    return int(value * 1000), 1
 
 
 async def _export(
@@ -196,11 +204,12 @@ async def iter_events(
         start, end = _date_range(group, from_date, to_date, today)
         where = f'properties["distinct_id"] == {_quote(user)}'
         async for line in _export(session, where, start, end, names):
-            t = _time_ms(line.properties)
-            if t is None:
+            stamp = _time_ms(line.properties)
+            if stamp is None:
                 continue
+            t, precision = stamp
             for w in group:
-                if w.contains(t, margin_ms):
+                if w.contains(t, margin_ms, precision):
                     yield MixpanelEvent(
                         replay_id=w.replay_id,
                         name=line.event,
@@ -214,9 +223,12 @@ async def iter_events(
         start, end = _date_range([window], from_date, to_date, today)
         where = f'properties["$mp_replay_id"] == {_quote(window.replay_id)}'
         async for line in _export(session, where, start, end, names):
-            t = _time_ms(line.properties)
+            stamp = _time_ms(line.properties)
             tag = line.properties.get("$mp_replay_id")
-            if t is None or tag != window.replay_id or not window.contains(t, margin_ms):
+            if stamp is None or tag != window.replay_id:
+                continue
+            t, precision = stamp
+            if not window.contains(t, margin_ms, precision):
                 continue
             owner = line.properties.get("distinct_id")
             yield MixpanelEvent(

@@ -17,6 +17,7 @@ longer than one signature lives.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -161,7 +162,10 @@ class Walk:
                 "replay %s chunk %d: %s", self.replay_id, index, failure or f"HTTP {status}"
             )
             if failure is None and status == 200:
-                return body
+                if not await anyio.to_thread.run_sync(_cut_short, body):
+                    return body
+                # Closed mid-body with no length to check against: only the JSON shows it.
+                failure = "body cut short (incomplete JSON)"
             if failure is None and status == 404:
                 return _ABSENT
             if failure is None and status == 403:
@@ -318,6 +322,37 @@ class Walk:
 
 class _TooLarge(Exception):
     """Internal: a chunk body passed ``max_chunk_bytes``."""
+
+
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _cut_short(body: bytes) -> bool:
+    """True when a chunk body is a JSON array (or gzip stream) that ends before it closes.
+
+    A server that closes the connection mid-body without a ``Content-Length`` (or under a
+    compression layer) ends the response "normally"; the decoder would salvage the events
+    before the cut and the rest of the file would be lost for good. Bodies that are
+    malformed in other ways are left to the decoder, which reports them.
+    """
+    if body[:2] == b"\x1f\x8b":
+        inflater = zlib.decompressobj(wbits=31)
+        pending = body
+        try:
+            while pending and not inflater.eof:
+                inflater.decompress(pending, 1 << 20)  # bounded output: memory stays flat
+                pending = inflater.unconsumed_tail
+        except zlib.error:
+            return False
+        return not inflater.eof
+    head = body.lstrip()[:1]
+    if head != b"[":
+        return False
+    try:
+        _RAWS.decode(body)
+    except msgspec.DecodeError as exc:
+        return "truncated" in str(exc)
+    return False
 
 
 def _decode_file(body: bytes, replay_id: str, index: int) -> list[EventChunk]:
