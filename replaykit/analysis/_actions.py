@@ -318,7 +318,8 @@ class Coverage(msgspec.Struct, kw_only=True):
     ``plugin:rrweb/console@1`` ...); ``unknown`` counts skipped unknown kinds
     (``type:9``, ``source:42``, ``plugin:acme@1``, ``node_type:7``); ``malformed`` counts
     elements that were not events; ``too_deep`` events nested beyond the decoder's limit.
-    ``dom`` holds the DOM tracker's counters; ``truncated`` is set when the input ended
+    ``dom`` holds the DOM tracker's counters (summed over tabs); ``windows`` counts the
+    browser tabs the recording held; ``truncated`` is set when the input ended
     mid-element or the DOM node cap was hit.
     """
 
@@ -333,6 +334,7 @@ class Coverage(msgspec.Struct, kw_only=True):
     late_events: int = 0
     documents: int = 0
     snapshots: int = 0
+    windows: int = 1
     dom: dict[str, int] = {}
 
     @property

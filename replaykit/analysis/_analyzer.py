@@ -31,6 +31,7 @@ from ..rrweb._model import (
     InputData,
     LoadEvent,
     LogData,
+    MediaInteractionData,
     MetaEvent,
     MouseInteractionData,
     MouseMoveData,
@@ -116,6 +117,7 @@ _ACTIVE_SOURCES = (
     ViewportResizeData,
     InputData,
     TouchMoveData,
+    MediaInteractionData,
     DragData,
 )
 _VISUAL_SOURCES = {
@@ -125,6 +127,7 @@ _VISUAL_SOURCES = {
     "StyleDeclarationData": 13,
     "AdoptedStyleSheetData": 15,
 }
+_NO_WINDOW = object()  # no chunk seen yet
 _TEXT_SAMPLE = 200  # chars of added/removed text kept per mutation record
 _REMOVED_TEXT_LOOKUPS = 8  # removed nodes whose text is looked up per mutation
 _ADDED_TEXT_SCAN = 256  # added nodes scanned for text per mutation
@@ -237,6 +240,11 @@ class ReplayAnalyzer:
         self._click_ts: list[int] = []  # click times, to end an effect at the next click
         self.coverage = Coverage()
         self.tape = Tape()
+        # Other browser tabs of the same replay, each analyzed on its own (see `feed`).
+        self._first_window: str | object | None = _NO_WINDOW
+        self._tabs: dict[str | None, ReplayAnalyzer] = {}
+        self._tab_actions: list[Action] = []
+        self._seq_before_tabs = 0
         self._network = NetworkCollector()
         self.window_id: str | None = None
         self.dom = DomTracker(max_nodes=self.options.max_nodes, max_depth=self.options.max_depth)
@@ -270,7 +278,32 @@ class ReplayAnalyzer:
     # --- public ------------------------------------------------------------------------
 
     def feed(self, chunk: EventChunk) -> list[Action]:
-        """Process one chunk; return the actions that can no longer change."""
+        """Process one chunk; return the actions that can no longer change.
+
+        Chunks of another browser tab (``window_id``, PostHog) go to a separate analyzer of
+        their own (its own DOM mirror, URL and bursts); once a second tab appears, actions
+        are merged in time order and released at :meth:`finish`.
+        """
+        window = chunk.window_id
+        if self._first_window is _NO_WINDOW:
+            self._first_window = window
+        if window != self._first_window:
+            child = self._tabs.get(window)
+            if child is None:
+                if not self._tabs:
+                    self._seq_before_tabs = self._seq
+                child = ReplayAnalyzer(self.replay_id, self.options, effects=self.effects)
+                child.start_timestamp = self.start_timestamp  # t_ms from the replay's start
+                self._tabs[window] = child
+            self._tab_actions.extend(child.feed(chunk))
+            return []
+        released = self._feed_own(chunk)
+        if self._tabs:
+            self._tab_actions.extend(released)
+            return []
+        return released
+
+    def _feed_own(self, chunk: EventChunk) -> list[Action]:
         cov = self.coverage
         for key, n in chunk.unknown.items():
             cov.unknown[key] = cov.unknown.get(key, 0) + n
@@ -288,6 +321,58 @@ class ReplayAnalyzer:
 
     def finish(self) -> list[Action]:
         """Close every open burst and return the remaining actions."""
+        tail = self._finish_own()
+        if not self._tabs:
+            return tail
+        merged = self._tab_actions + tail
+        for child in self._tabs.values():
+            merged.extend(child.finish())
+            self._absorb(child)
+        merged.sort(key=lambda a: a.timestamp)  # stable: ties keep tab order
+        out = [
+            msgspec.structs.replace(a, seq=self._seq_before_tabs + i) for i, a in enumerate(merged)
+        ]
+        self._seq = self._seq_before_tabs + len(out)
+        self._tab_actions = []
+        return out
+
+    def _absorb(self, child: ReplayAnalyzer) -> None:
+        """Fold another tab's tape, coverage and time bounds into this replay's."""
+        tape, other = self.tape, child.tape
+        for name in ("mutations", "scrolls", "inputs", "console", "network", "pointer"):
+            merged = getattr(tape, name) + getattr(other, name)
+            merged.sort(key=lambda r: r.t)
+            setattr(tape, name, merged)
+        tape.documents = sorted(tape.documents + other.documents, key=lambda r: r.t)
+        tape.selections = sorted(tape.selections + other.selections)
+        tape.activity = sorted(tape.activity + other.activity, key=lambda item: item[0])
+        for bound in (child.start_timestamp, child.end_timestamp):
+            if bound is None:
+                continue
+            if self.start_timestamp is None or bound < self.start_timestamp:
+                self.start_timestamp = bound
+            if self.end_timestamp is None or bound > self.end_timestamp:
+                self.end_timestamp = bound
+        tape.first_timestamp = self.start_timestamp
+        tape.last_timestamp = self.end_timestamp
+        cov, add = self.coverage, child.coverage
+        for target, source in ((cov.events, add.events), (cov.unknown, add.unknown)):
+            for key, n in source.items():
+                target[key] = target.get(key, 0) + n
+        for key, n in add.dom.items():
+            cov.dom[key] = cov.dom.get(key, 0) + n
+        cov.malformed += add.malformed
+        cov.too_deep += add.too_deep
+        cov.repaired_timestamps += add.repaired_timestamps
+        cov.inversions += add.inversions
+        cov.late_events += add.late_events
+        cov.documents += add.documents
+        cov.snapshots += add.snapshots
+        cov.input_truncated = cov.input_truncated or add.input_truncated
+        cov.dom_truncated = cov.dom_truncated or add.dom_truncated
+        cov.windows += 1
+
+    def _finish_own(self) -> list[Action]:
         for burst in list(self._open.values()):
             self._close(burst)
         self._open.clear()
