@@ -7,7 +7,16 @@ for the failures a client must survive.
 """
 
 from ._fake_mixpanel import FakeMixpanel, FakeReplay, FaultRule, Faults, LoggedRequest
-from ._truth import KindScore, TruthItem, found_items, load_truth, score, truth_items
+from ._truth import (
+    KindScore,
+    TruthItem,
+    found_items,
+    load_truth,
+    score,
+    score_replay,
+    score_signals,
+    truth_items,
+)
 
 __all__ = [
     "FakeMixpanel",
@@ -20,6 +29,8 @@ __all__ = [
     "found_items",
     "load_truth",
     "score",
+    "score_replay",
+    "score_signals",
     "truth_items",
 ]
 
