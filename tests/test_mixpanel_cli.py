@@ -239,3 +239,26 @@ def test_replay_id_detection(tmp_path: Path) -> None:
     assert not looks_like_replay_id("missing.json")
     assert not looks_like_replay_id("some/dir")
     assert not looks_like_replay_id("*.json")
+
+
+def test_events_from_insights(cli_env: Fixture) -> None:
+    mock = service()
+    seen: list[dict[str, object]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if not request.url.path.endswith("/insights"):
+            return None
+        seen.append(json.loads(request.content))
+        series = {"2026-05-20T18:00:01": {"Clicked": {"r-new": {"/x": {"all": 3}}}}}
+        return httpx.Response(200, json={"series": {"All Events [Total Events]": series}})
+
+    mock.hook = answer
+    args = ("events", "r-new", "--source", "insights", "--property", "$pathname")
+    code, out, err = run_cli(*cli_env, mock, *args)
+    assert code == 0, err
+    (event,) = [json.loads(line) for line in out.splitlines()]
+    assert event["count"] == 3 and event["properties"] == {"$pathname": "/x"}
+    assert seen and mock.calls["export"] == 0
+    too_many = [a for p in "abcdef" for a in ("--property", p)]
+    code, _, err = run_cli(*cli_env, mock, "events", "r-new", "--source", "insights", *too_many)
+    assert code == 3 and "at most 5" in err

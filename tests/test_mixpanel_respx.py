@@ -879,3 +879,54 @@ async def test_events_in_the_replays_first_second_are_kept() -> None:
     async with client(router) as mp:
         got = await collect(mp.events(analyzed, distinct_id="u"))
     assert [e.time_ms for e in got] == [t0 // 1000 * 1000]
+
+
+async def test_events_insights_join_shape_counts_and_properties() -> None:
+    t0 = 1_779_381_085_000  # 2026-05-21T16:31:25Z
+    metric = {
+        "$overall": {"all": 20},
+        "2026-05-21T16:31:25": {
+            "$overall": {"all": 14},
+            "Browser API fetch": {
+                "$overall": {"all": 12},
+                "r-1": {"$overall": {"all": 12}, "/cart": {"all": 12}},
+            },
+            "$mp_session_record": {"r-1": {"/cart": {"all": 2}}},
+        },
+        "2026-05-21T16:31:20": {"Viewed": {"r-1": {"/": {"all": 1}}, "r-9": {"/": {"all": 1}}}},
+        "2026-05-21T18:00:00": {"Late": {"r-1": {"/": {"all": 1}}}},
+        "not a time": {"X": {"r-1": {"/": {"all": 1}}}},
+    }
+    router = respx.Router()
+    route = router.post(INSIGHTS).mock(return_value=series(metric))
+    analyzed = replaykit.AnalyzedReplay(
+        replay_id="r-1",
+        source="mixpanel:r-1",
+        actions=[],
+        coverage=replaykit.Coverage(),
+        start_timestamp=t0 - 5000,
+        end_timestamp=t0 + 100,
+    )
+    async with client(router) as mp:
+        got = await collect(mp.events(analyzed, source="insights", properties=["$pathname"]))
+        with pytest.raises(replaykit.UsageError):
+            mp.events("r-1", source="insights", properties=list("abcdef"))
+        with pytest.raises(replaykit.UsageError):
+            mp.events("r-1", properties=["x"])
+    sections = json.loads(route.calls[0].request.content)["bookmark"]["sections"]
+    assert sections["show"][0]["behavior"]["name"] == "$all_events"
+    assert sections["show"][0]["measurement"] == {"math": "total"}
+    assert [g["propertyName"] for g in sections["group"]] == [
+        "$time",
+        "$event_name",
+        "$mp_replay_id",
+        "$pathname",
+    ]
+    filters = {f["value"]: (f["filterOperator"], f["filterValue"]) for f in sections["filter"]}
+    assert filters["$mp_replay_id"] == ("equals", ["r-1"])
+    assert filters["$event_name"] == ("does not equal", ["$mp_session_record"])
+    assert sections["time"][0]["value"] == ["2026-05-20", "2026-05-22"]
+    assert [(e.name, e.time_ms, e.count, e.properties) for e in got] == [
+        ("Viewed", t0 - 5000, 1, {"$pathname": "/"}),
+        ("Browser API fetch", t0, 12, {"$pathname": "/cart"}),
+    ]

@@ -240,6 +240,21 @@ def _empty() -> Generator[AnalyzedReplay, None, None]:
     metavar="EVENT",
     help="Replay ids: only these event names (repeatable).",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["export", "insights"]),
+    default="export",
+    show_default=True,
+    help="Replay ids: the raw export API (every event of the user), or Insights (events "
+    "tagged with the replay id, counted per second).",
+)
+@click.option(
+    "--property",
+    "properties",
+    multiple=True,
+    metavar="NAME",
+    help="Replay ids, --source insights: group by this property too (at most 5).",
+)
 @mixpanel_options
 @with_warnings
 def events(
@@ -250,6 +265,8 @@ def events(
     to_date: str | None,
     margin_ms: int,
     names: tuple[str, ...],
+    source: str,
+    properties: tuple[str, ...],
     **mixpanel: object,
 ) -> None:
     """Print events as NDJSON: a recording's rrweb events, or a replay's Mixpanel events.
@@ -271,7 +288,15 @@ def events(
         raise click.UsageError("pass recording paths or replay ids, not both")
     if replay_ids:
         mixpanel_events(
-            replay_ids, distinct_id, from_date, to_date, margin_ms, names, dict(mixpanel)
+            replay_ids,
+            distinct_id,
+            from_date,
+            to_date,
+            margin_ms,
+            names,
+            dict(mixpanel),
+            source=source,
+            properties=properties,
         )
         return
     recordings = [rec for path in targets for rec in LocalSource(path).recordings()]

@@ -446,6 +446,9 @@ def mixpanel_events(
     margin_ms: int,
     names: tuple[str, ...],
     params: dict[str, Any],
+    *,
+    source: str = "export",
+    properties: tuple[str, ...] = (),
 ) -> None:
     """The ``events`` command for replay ids: Mixpanel events during each replay (NDJSON)."""
     config = config_from(params)
@@ -457,6 +460,8 @@ def mixpanel_events(
             to_date=to_date,
             margin_ms=margin_ms,
             names=list(names) or None,
+            source="insights" if source == "insights" else "export",
+            properties=properties,
         )
         out = sys.stdout
         for event in iterate_gen(portal, events):

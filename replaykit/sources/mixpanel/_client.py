@@ -50,6 +50,7 @@ from ._http import ClientLimits, RetryPolicy, Session, install_log_redaction
 from ._pipeline import ReplayInput, analyze_one, failure_record, resign_for, run_pipeline
 from ._sign import SignedReplay, sign_replays
 from ._stage import open_stage
+from ._tagged import MAX_PROPERTIES, tagged_events
 
 __all__ = ["ClientLimits", "MixpanelClient", "RetryPolicy"]
 
@@ -207,21 +208,45 @@ class MixpanelClient:
         to_date: DateArg = None,
         margin_ms: int = 0,
         names: Sequence[str] | None = None,
+        source: Literal["export", "insights"] = "export",
+        properties: Sequence[str] = (),
     ) -> AsyncGenerator[MixpanelEvent, None]:
         """The Mixpanel events of each replay's user during that replay, streamed.
 
         ``replays`` are ids, :class:`ReplayDescriptor` s or analyzed replays (whose start
         and end bound the window exactly; a descriptor's window is its start plus 24 h).
-        ``distinct_id`` names the user where a replay does not; without a user, the events
-        tagged with the replay's ``$mp_replay_id`` are returned. One export call per user.
         ``names`` keeps only those event names; ``margin_ms`` widens each window.
+
+        ``source="export"`` (default) reads the raw export API, one call per user:
+        ``distinct_id`` names the user where a replay does not, and without a user the
+        events tagged with the replay's ``$mp_replay_id`` are returned. ``"insights"`` is
+        the reference client's join: one Insights query per 200 replays for the tagged
+        events, grouped by second (``count`` says how many) and by up to five
+        ``properties``.
         """
         self._check_open()
         if margin_ms < 0:
             raise UsageError(f"margin_ms must not be negative, got {margin_ms}")
+        if len(properties) > MAX_PROPERTIES:
+            raise UsageError(f"at most {MAX_PROPERTIES} properties, got {len(properties)}")
+        targets = windows(replays, distinct_id)
+        if source == "insights":
+            return tagged_events(
+                self._session,
+                targets,
+                from_date=from_date,
+                to_date=to_date,
+                margin_ms=margin_ms,
+                names=names,
+                properties=properties,
+            )
+        if source != "export":
+            raise UsageError(f"source must be 'export' or 'insights', got {source!r}")
+        if properties:
+            raise UsageError("properties= applies to source='insights' only")
         return iter_events(
             self._session,
-            windows(replays, distinct_id),
+            targets,
             from_date=from_date,
             to_date=to_date,
             margin_ms=margin_ms,

@@ -23,7 +23,14 @@ from ..._errors import UsageError
 from ._discover import DEFAULT_LOOKBACK_DAYS, DateArg, ReplayDescriptor, parse_day
 from ._http import Session
 
-__all__ = ["EventsTarget", "MixpanelEvent", "ReplayWindow", "iter_events", "windows"]
+__all__ = [
+    "EventsTarget",
+    "MixpanelEvent",
+    "ReplayWindow",
+    "date_range",
+    "iter_events",
+    "windows",
+]
 
 UNKNOWN_END_MS: Final = 24 * 3600 * 1000
 """Window length assumed when a replay's end is unknown (a descriptor, not yet fetched)."""
@@ -33,7 +40,9 @@ class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
     """One Mixpanel event of a replay's user during that replay.
 
     ``time_ms`` is epoch milliseconds; ``properties`` are the event's properties as
-    exported (``time`` and ``distinct_id`` included).
+    exported (``time`` and ``distinct_id`` included), or the requested properties for the
+    Insights join. ``count`` is how many identical events the row stands for (the Insights
+    join groups by second; export rows are single events).
     """
 
     replay_id: str
@@ -41,6 +50,7 @@ class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
     time_ms: int
     distinct_id: str | None
     properties: dict[str, Any]
+    count: int = 1
 
 
 class _Line(msgspec.Struct):
@@ -108,9 +118,10 @@ def _day(ms: int) -> dt.date:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date()
 
 
-def _date_range(
+def date_range(
     group: Sequence[ReplayWindow], from_date: DateArg, to_date: DateArg, today: dt.date
 ) -> tuple[dt.date, dt.date]:
+    """The days to ask for: given dates, else the windows' days ± 1, else the lookback."""
     start, end = parse_day(from_date, "from_date"), parse_day(to_date, "to_date")
     starts = [w.start_ms for w in group if w.start_ms is not None]
     if start is None:
@@ -201,7 +212,7 @@ async def iter_events(
         else:
             untagged.append(w)
     for user, group in by_user.items():
-        start, end = _date_range(group, from_date, to_date, today)
+        start, end = date_range(group, from_date, to_date, today)
         where = f'properties["distinct_id"] == {_quote(user)}'
         async for line in _export(session, where, start, end, names):
             stamp = _time_ms(line.properties)
@@ -220,7 +231,7 @@ async def iter_events(
     # Without a user, ask per replay for the events tagged with its id: one equality per
     # expression is the form every export implementation (and fake) understands.
     for window in untagged:
-        start, end = _date_range([window], from_date, to_date, today)
+        start, end = date_range([window], from_date, to_date, today)
         where = f'properties["$mp_replay_id"] == {_quote(window.replay_id)}'
         async for line in _export(session, where, start, end, names):
             stamp = _time_ms(line.properties)
