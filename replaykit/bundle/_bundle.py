@@ -483,6 +483,20 @@ class ReplayBundle:
                 lines.append(f"- {r['label'] or r['target']}: {r['clicks']} clicks")
         return "\n".join(lines) + "\n"
 
+    def report_html(
+        self, *, title: str = "Session replay report", top: int = 12, sessions: int = 10
+    ) -> str:
+        """The bundle as one self-contained HTML page (see :mod:`._report`)."""
+        from ._report import render_report
+
+        return render_report(self, title=title, top=top, sessions=sessions)
+
+    def write_report(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write :meth:`report_html` to ``path`` (UTF-8) and return the path."""
+        target = Path(path)
+        target.write_text(self.report_html(**options), encoding="utf-8")
+        return target
+
     # --- persistence ----------------------------------------------------------------------
 
     def write_parquet(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

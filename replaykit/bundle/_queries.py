@@ -519,7 +519,11 @@ def funnel(
         .with_columns(
             (reached / pl.col("total")).alias("share"),
             pl.when(entered > 0).then(reached / entered).alias("conversion"),
-            (reached / previous).fill_null(1.0).alias("step_conversion"),
+            pl.when(previous.is_null())
+            .then(1.0)
+            .when(previous > 0)
+            .then(reached / previous)
+            .alias("step_conversion"),
             (previous - pl.col("sessions")).fill_null(0).alias("drop_off"),
         )
         .select(
