@@ -157,8 +157,11 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     ``target_kind`` classifies the target at click time (:data:`TargetKind`) and
     ``input_type`` is the ``type`` of an ``<input>`` target (or of the control a ``<label>``
     names); ``opt_out`` is set when the target or an ancestor carries a class asking
-    analytics to ignore it (``ph-no-rageclick``, ``ph-no-capture``). ``effect`` is what
-    followed the click (:class:`ClickEffect`), when the analyzer computed it.
+    analytics to ignore it (``ph-no-rageclick``, ``ph-no-capture``). ``form`` is the
+    selector of the ``<form>`` around the target (None outside forms) and ``button_type``
+    a ``<button>``'s ``type`` attribute (None: unset, which submits inside a form).
+    ``effect`` is what followed the click (:class:`ClickEffect`), when the analyzer
+    computed it.
     """
 
     button: Literal["click", "dblclick", "contextmenu", "tap"] = "click"
@@ -171,6 +174,8 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     target_kind: TargetKind | None = None
     input_type: str | None = None
     opt_out: bool = False
+    form: str | None = None
+    button_type: str | None = None
     effect: ClickEffect | None = None
 
 
@@ -180,6 +185,8 @@ class InputDetails(_Details, frozen=True, tag="input"):
     ``value`` is the final text only when the field is neither masked nor sensitive;
     ``length`` is always given. ``masked`` means the recording holds ``*`` in its place.
     ``chars_added``/``chars_removed`` sum the per-event length changes of the burst.
+    ``form`` is the selector of the field's ``<form>`` (None outside forms); select and
+    toggle details carry the same.
     """
 
     field_type: str = "text"
@@ -191,6 +198,7 @@ class InputDetails(_Details, frozen=True, tag="input"):
     chars_removed: int = 0
     events: int = 1
     t_end_ms: int = 0
+    form: str | None = None
 
 
 class SelectDetails(_Details, frozen=True, tag="select"):
@@ -199,6 +207,7 @@ class SelectDetails(_Details, frozen=True, tag="select"):
     value: str | None = None
     option: str | None = None
     masked: bool = False
+    form: str | None = None
 
 
 class ToggleDetails(_Details, frozen=True, tag="toggle"):
@@ -206,6 +215,7 @@ class ToggleDetails(_Details, frozen=True, tag="toggle"):
 
     field_type: str = "checkbox"
     checked: bool = False
+    form: str | None = None
 
 
 class ScrollDetails(_Details, frozen=True, tag="scroll"):

@@ -128,6 +128,7 @@ _VISUAL_SOURCES = {
     "AdoptedStyleSheetData": 15,
 }
 _NO_WINDOW = object()  # no chunk seen yet
+_FORM_DEPTH = 40  # ancestors searched for a field's <form>
 _TEXT_SAMPLE = 200  # chars of added/removed text kept per mutation record
 _REMOVED_TEXT_LOOKUPS = 8  # removed nodes whose text is looked up per mutation
 _ADDED_TEXT_SCAN = 256  # added nodes scanned for text per mutation
@@ -171,6 +172,7 @@ class _Burst:
         "dx",
         "dy",
         "first_t",
+        "form",
         "kind",
         "label",
         "last_t",
@@ -205,6 +207,7 @@ class _Burst:
         self.dx = 0.0
         self.dy = 0.0
         self.programmatic = False
+        self.form: str | None = None
 
 
 class ReplayAnalyzer:
@@ -631,6 +634,7 @@ class ReplayAnalyzer:
                 chars_removed=b.removed,
                 events=b.count,
                 t_end_ms=self._t_ms(b.last_t),
+                form=b.form,
             )
         elif b.kind == "scroll":
             details = ScrollDetails(
@@ -976,6 +980,8 @@ class ReplayAnalyzer:
                 target_kind=target_kind,
                 input_type=input_type,
                 opt_out=opt_out,
+                form=self._form_of(lifted),
+                button_type=dom.attr(lifted, "type") if tag == "button" else None,
             ),
             node_id=lifted,
             target=target,
@@ -983,6 +989,18 @@ class ReplayAnalyzer:
         )
         if kind == 2:
             self._last_click = (raw_id, t, order)
+
+    def _form_of(self, node_id: int) -> str | None:
+        """The selector of the nearest ``<form>`` around a node (None outside forms)."""
+        dom = self.dom
+        if node_id not in dom:
+            return None
+        for depth, ancestor in enumerate(dom.ancestors(node_id)):
+            if depth >= _FORM_DEPTH:
+                break
+            if dom.tag(ancestor) == "form":
+                return self.options.selector_fn(dom, ancestor)
+        return None
 
     def _mark_double(self, order: int) -> bool:
         for i, (t, o, item) in enumerate(self._done):
@@ -1037,7 +1055,11 @@ class ReplayAnalyzer:
             self._emit(
                 t,
                 "toggle",
-                ToggleDetails(field_type=field_type, checked=bool(data.is_checked)),
+                ToggleDetails(
+                    field_type=field_type,
+                    checked=bool(data.is_checked),
+                    form=self._form_of(node_id),
+                ),
                 node_id=node_id,
                 target=target,
                 label=label,
@@ -1053,6 +1075,7 @@ class ReplayAnalyzer:
                     value=None if masked else data.text,
                     option=None if masked else self._option_text(node_id, data.text),
                     masked=masked,
+                    form=self._form_of(node_id),
                 ),
                 node_id=node_id,
                 target=target,
@@ -1069,6 +1092,7 @@ class ReplayAnalyzer:
         if burst is None:
             burst = _Burst("input", t, node_id)
             _, burst.target, burst.label = self._describe(node_id)
+            burst.form = self._form_of(node_id)
             burst.url = self.url
             self._open_burst(key, burst)
         else:

@@ -2,10 +2,11 @@
 
 No product emits this from recordings; the definition is replaykit's, aligned with the
 truth harness (``frustration-signals.md`` §13). What a form is comes from the actions:
-the tape keeps no DOM, so a field's form is the ``form`` step of its selector (the
-analyzer resolves selectors against the mirror at input time). A field whose selector
-stops before reaching its form (a stable ``id`` on the field itself ends a selector) is
-not judged: missing an abandonment is better than inventing one.
+the analyzer records each field's and each clicked control's nearest ``<form>`` (its
+selector, resolved against the mirror at the time) in ``details.form``, and a
+``<button>``'s ``type``. Actions without it (built by hand, or older output) fall back to
+the ``form`` step of the target's selector; a field whose selector stops before its form
+is then not judged: missing an abandonment is better than inventing one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ._signal_config import SignalConfig
 from ._tape import InputRecord, NetworkRecord, Tape
 from ._visits import page_key, page_path
 
-__all__ = ["detect_form_abandons", "form_of_selector"]
+__all__ = ["detect_form_abandons", "form_of", "form_of_selector"]
 
 _SCOPE = re.compile(r" >>>? ")
 _FORM_STEP = re.compile(r"^form(?=$|[#.\[:])")
@@ -58,6 +59,14 @@ def form_of_selector(selector: str | None) -> str | None:
     return None
 
 
+def form_of(action: Action) -> str | None:
+    """The form an action's target belongs to: ``details.form``, else from the selector."""
+    form = getattr(action.details, "form", None)
+    if isinstance(form, str):
+        return form
+    return form_of_selector(action.target)
+
+
 def _input_type(selector: str | None) -> str | None:
     if not selector:
         return None
@@ -84,16 +93,18 @@ def _is_link(action: Action) -> bool:
 def _submit_control_of(action: Action) -> str | None:
     """The form a click submits, when its selector places a submit control inside one.
 
-    A ``button`` counts (``type`` defaults to ``submit`` and selectors do not carry a
-    button's type), so does ``input[type=submit|image]``.
+    A ``button`` whose ``type`` is ``submit`` or unset (the default inside a form)
+    counts, so does ``input[type=submit|image]``.
     """
     details = action.details
     if not isinstance(details, ClickDetails):
         return None
-    if details.tag == "button" or (
-        details.tag == "input" and _input_type(action.target) in _SUBMIT_INPUT_TYPES
+    button_type = (details.button_type or "submit").strip().lower()
+    input_type = details.input_type or _input_type(action.target)
+    if (details.tag == "button" and button_type == "submit") or (
+        details.tag == "input" and input_type in _SUBMIT_INPUT_TYPES
     ):
-        return form_of_selector(action.target)
+        return form_of(action)
     return None
 
 
@@ -147,7 +158,7 @@ class _Window:
     # --- events ---------------------------------------------------------------------
 
     def on_input(self, record: InputRecord, field: Action) -> None:
-        key = form_of_selector(field.target)
+        key = form_of(field)
         if key is None or _field_type(field) == "search":
             return  # outside a known form, or a search box
         form = self.forms.get((record.document, key))
@@ -171,7 +182,7 @@ class _Window:
                 if form is not None and form.first_fill is not None:
                     form.attempted = True
             for form in self.forms.values():
-                if form.pending is not None and form_of_selector(action.target) == form.key:
+                if form.pending is not None and form_of(action) == form.key:
                     form.pending = None  # clicked inside it after the URL change
             self.last_click = action
         if is_user_action(action) and action.kind != "navigation":
@@ -234,7 +245,7 @@ class _Window:
     # --- helpers --------------------------------------------------------------------
 
     def _attempt_by_click(self, click: Action, document: int) -> None:
-        target = form_of_selector(click.target)
+        target = form_of(click)
         for form in self.forms.values():
             # A button outside any known form may still submit one (its selector can stop
             # at its own id): then every filled form of the page counts as attempted.
