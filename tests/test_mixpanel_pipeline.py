@@ -257,3 +257,38 @@ async def test_descriptor_inputs_skip_the_lookup() -> None:
     desc = ReplayDescriptor(replay_id="a", retention_days=90)
     results = await analyze_all(mock, [desc])  # type: ignore[list-item]
     assert results[0].failure is None and mock.calls["insights"] == 0
+
+
+async def test_failed_retention_lookup_degrades_to_probing() -> None:
+    mock = MockMixpanel(replays={"a": replay(2, retention=90), "b": replay(1, retention=7)})
+    mock.hook = lambda r: (
+        mock._response(400, b'{"error": "bad"}') if r.url.path.endswith("/insights") else None
+    )
+    results = await analyze_all(mock, ["a", "b"])
+    assert all(r.failure is None for r in results) and len(results) == 2
+
+
+async def test_concurrent_fatal_errors_surface_as_one() -> None:
+    mock = MockMixpanel(replays={f"r{i}": replay(3) for i in range(6)}, cdn_delay=0.01)
+    limits = ClientLimits(replay_concurrency=3, sign_batch=2)
+    mock.hook = lambda r: (
+        mock._response(401, b"{}")
+        if r.url.path.endswith("/sign/bulk") and mock.calls["sign"] > 1
+        else None
+    )
+    async with mock.client(limits=limits) as mp:
+        with pytest.raises(AuthenticationError):
+            async with mp.analyze(list(mock.replays), retention_days=30) as replays:
+                async for _ in replays:
+                    pass
+    assert mock.open_streams == 0
+
+
+def test_single_error_picks_what_to_raise() -> None:
+    from replaykit.sources.mixpanel._stage import single_error
+
+    a, b = AuthenticationError("a"), AuthenticationError("b")
+    assert single_error(BaseExceptionGroup("g", [a, BaseExceptionGroup("h", [b])])) is a
+    bug = KeyError("x")
+    assert single_error(BaseExceptionGroup("g", [bug])) is bug
+    assert single_error(BaseExceptionGroup("g", [a, bug])) is None  # a bug is never hidden

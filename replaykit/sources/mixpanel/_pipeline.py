@@ -32,7 +32,6 @@ from ..._errors import (
     ReplaykitError,
     ReplayNotFoundError,
     SessionReplayAccessError,
-    TransientError,
 )
 from ...analysis._analyzer import ReplayAnalyzer
 from ...analysis._options import AnalyzerOptions
@@ -118,10 +117,13 @@ async def _hydrate(session: Session, ids: list[str]) -> list[ReplayDescriptor]:
         async with aclosing(gen):
             async for d in gen:
                 found[d.replay_id] = d
-    except TransientError as exc:
-        # Discovery shares the tight Query API budget; without it the fetch still works by
-        # trying each standard retention suffix, so degrade instead of failing the run.
-        logger.warning("discovery failed (%s); guessing retention periods", exc)
+    except FATAL:
+        raise
+    except MixpanelError as exc:
+        # The lookup only saves CDN probes: without it the fetch still works by trying each
+        # standard retention suffix (and Insights has a tight budget), so degrade instead
+        # of failing the run.
+        logger.warning("retention lookup failed (%s); trying each retention instead", exc)
     return [found.get(rid) or ReplayDescriptor(replay_id=rid, retention_known=False) for rid in ids]
 
 

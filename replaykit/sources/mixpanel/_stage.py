@@ -19,13 +19,20 @@ from typing import TypeVar
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ..._errors import ReplaykitError
+
 __all__ = ["open_stage", "single_error"]
 
 T = TypeVar("T")
 
 
 def single_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one non-cancellation error inside ``group`` (nested groups flattened), if any."""
+    """The error to raise for ``group``: its only non-cancellation error, if there is one.
+
+    Nested groups are flattened. When several concurrent tasks failed with replaykit
+    errors (say, two workers both refused with 401), the first stands for them all; any
+    other mix returns None, so the group itself propagates and hides nothing.
+    """
     cancelled = anyio.get_cancelled_exc_class()
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
@@ -35,7 +42,9 @@ def single_error(group: BaseExceptionGroup[BaseException]) -> BaseException | No
             pending.extend(exc.exceptions)
         elif not isinstance(exc, cancelled):
             leaves.append(exc)
-    return leaves[0] if len(leaves) == 1 else None
+    if len(leaves) == 1 or (leaves and all(isinstance(e, ReplaykitError) for e in leaves)):
+        return leaves[0]
+    return None
 
 
 async def _produce(
