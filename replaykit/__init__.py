@@ -72,6 +72,7 @@ from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
 from .analysis._signal_config import SignalConfig, signal_config
 from .analysis._signals import detect_signals
 from .analysis._timeline import describe_action, markdown_timeline
+from .bundle import BundleBuilder, ReplayBundle, aggregate
 from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
 from .rrweb._dom import DomTracker
 from .rrweb._model import EventChunk
@@ -98,6 +99,7 @@ __all__ = [
     "AnalyzedReplay",
     "AnalyzerOptions",
     "AuthenticationError",
+    "BundleBuilder",
     "ClickDetails",
     "ClientLimits",
     "ConfigError",
@@ -123,6 +125,7 @@ __all__ = [
     "RecordingNotFoundError",
     "RecordingTooLargeError",
     "ReplayAnalyzer",
+    "ReplayBundle",
     "ReplayDescriptor",
     "ReplayFailure",
     "ReplayNotFoundError",
@@ -143,6 +146,7 @@ __all__ = [
     "UnsupportedReplayFormatError",
     "UsageError",
     "ViewportDetails",
+    "aggregate",
     "analyze",
     "analyze_events",
     "analyze_recording",

@@ -10,7 +10,7 @@ def test_all_is_exactly_the_public_names() -> None:
         name
         for name in dir(replaykit)
         if not name.startswith("_")
-        and name not in {"sync", "cli", "testing", "analysis", "rrweb", "sources"}
+        and name not in {"sync", "cli", "testing", "analysis", "rrweb", "sources", "bundle"}
     )
     assert sorted(replaykit.__all__) == public
 

@@ -24,6 +24,7 @@ from ..analysis._signal_config import PRESETS
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS, iter_event_chunks
 from ..sources._local import LocalSource
 from ..sources.mixpanel._stage import single_error
+from ._bundle import aggregate_command, query_group, report_command
 from ._mixpanel import (
     WRITERS,
     analyzed_from_mixpanel,
@@ -325,6 +326,10 @@ def events(
 
 
 for _command in mixpanel_commands():
+    _command.context_settings = CONTEXT_SETTINGS
+    cli.add_command(_command)
+
+for _command in (aggregate_command, query_group, report_command):
     _command.context_settings = CONTEXT_SETTINGS
     cli.add_command(_command)
 

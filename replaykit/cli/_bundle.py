@@ -1,0 +1,651 @@
+"""``replaykit aggregate``, ``replaykit query`` and ``replaykit report``: bundles from the
+command line.
+
+``aggregate`` analyzes recordings (paths, or Mixpanel replay ids) and streams the results
+into a bundle directory; ``query DIR <query>`` runs one query over it and prints a table
+for people (``-o table``, the default) or rows for machines (``-o json``: one array;
+``-o ndjson``: one object a line; ``-o csv``); ``report DIR -o FILE`` writes the HTML
+report. The commands only parse arguments and format rows: the work is
+:class:`~replaykit.ReplayBundle`'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn, TextIO, TypeVar
+
+import click
+import msgspec
+import polars as pl
+
+from .. import sync
+from .._api import AnalyzedReplay
+from .._errors import ConfigError
+from ..analysis._actions import ACTION_KINDS
+from ..analysis._options import AnalyzerOptions
+from ..analysis._signal import SIGNAL_KINDS
+from ..analysis._signal_config import PRESETS
+from ..bundle._bundle import MANIFEST, ReplayBundle
+from ..bundle._schema import STORED_FRAMES
+from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
+from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
+from ._mixpanel import analyzed_from_mixpanel, looks_like_replay_id, mixpanel_options
+
+__all__ = ["aggregate_command", "query_group", "report_command"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROW_FORMATS = ("table", "json", "ndjson", "csv")
+SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
+_encoder = msgspec.json.Encoder()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"replaykit: error: {message}", err=True)
+    sys.exit(code)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def _cell(value: Any, width: int = 60) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "NaN"
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write_rows(df: pl.DataFrame, output: str, out: TextIO) -> None:
+    """Print a result: an aligned table, a JSON array, NDJSON lines or CSV."""
+    if output == "json":
+        out.write("[")
+        for i, row in enumerate(df.iter_rows(named=True)):
+            out.write(("," if i else "") + "\n" + _encoder.encode(row).decode())
+        out.write("\n]\n" if df.height else "]\n")
+    elif output == "ndjson":
+        for row in df.iter_rows(named=True):
+            out.write(_encoder.encode(row).decode() + "\n")
+    elif output == "csv":
+        lists = [n for n, t in df.schema.items() if isinstance(t, pl.List)]
+        if lists:
+            df = df.with_columns(
+                pl.col(n).list.eval(pl.element().cast(pl.String)).list.join(" ") for n in lists
+            )
+        out.write(df.write_csv())
+    else:
+        headers = df.columns
+        body = [[_cell(v) for v in row] for row in df.iter_rows()]
+        numeric = [t.is_numeric() for t in df.dtypes]
+        widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if num else c.ljust(w)
+                for c, w, num in zip(cells, widths, numeric, strict=True)
+            ).rstrip()
+
+        out.write(line(headers) + "\n")
+        for row_cells in body:
+            out.write(line(row_cells) + "\n")
+        if not body:
+            out.write("(no rows)\n")
+    out.flush()
+
+
+def _row_output(func: F) -> F:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(ROW_FORMATS),
+        default="table",
+        show_default=True,
+        help="table for people; json (one array), ndjson (one object a line) or csv.",
+    )(func)
+
+
+# --- aggregate ----------------------------------------------------------------------------------
+
+
+def _clear_bundle(directory: Path) -> None:
+    # Only what a bundle consists of: never other files the user keeps there.
+    for name in STORED_FRAMES:
+        shutil.rmtree(directory / name, ignore_errors=True)
+    (directory / MANIFEST).unlink(missing_ok=True)
+
+
+@click.command("aggregate")
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Bundle directory to create (must be empty or absent; see --overwrite).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace a bundle already in --out.")
+@click.option(
+    "--signals/--no-signals",
+    "with_signals",
+    default=True,
+    show_default=True,
+    help="Detect frustration signals (local recordings).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(SIGNAL_PRESETS),
+    default="replaykit",
+    show_default=True,
+    help="Signal definitions to use.",
+)
+@click.option("--events", is_flag=True, help="Also keep every raw rrweb event (large).")
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Input container format; auto sniffs it from the first bytes.",
+)
+@click.option(
+    "--max-input-mb",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_INPUT_BYTES // (1 << 20),
+    show_default=True,
+    help="Largest input (after decompression) read per recording, in MiB.",
+)
+@click.option(
+    "--batch-rows",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_ROWS,
+    show_default=True,
+    help="Rows buffered before a batch is written.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Mixpanel replays fetched at once.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="How to print the run's summary.",
+)
+@mixpanel_options
+def aggregate_command(
+    targets: tuple[str, ...],
+    out_dir: Path,
+    overwrite: bool,
+    with_signals: bool,
+    preset: str,
+    events: bool,
+    input_format: str,
+    max_input_mb: int,
+    batch_rows: int,
+    concurrency: int,
+    output: str,
+    **mixpanel: object,
+) -> None:
+    """Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.
+
+    Results stream to OUT as a hive-partitioned Parquet dataset per frame (sessions,
+    actions, signals, pages, events, mixpanel), batch by batch, so memory stays flat. A
+    recording that cannot be read is reported on stderr and kept as a failed session;
+    the exit code is then 1 (or the failure's own code). Mixpanel replays are analyzed
+    without signals.
+
+    \b
+    Examples:
+      replaykit aggregate recordings/ --out bundle/
+      replaykit aggregate 'exports/**/*.json.gz' --out bundle/ --preset posthog -o json
+      replaykit query bundle/ top-clicks
+    """
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            _fail(f"{out_dir} is not empty (use --overwrite to replace a bundle there)", 3)
+        if not (out_dir / MANIFEST).is_file():
+            _fail(f"{out_dir} is not a bundle directory; refusing to overwrite it", 3)
+        _clear_bundle(out_dir)
+    local = [t for t in targets if not looks_like_replay_id(t)]
+    replay_ids = [t for t in targets if looks_like_replay_id(t)]
+    failures: list[int] = []
+
+    def no_mixpanel(exc: ConfigError) -> None:
+        for rid in replay_ids:
+            click.echo(
+                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
+                f"{exc.message})",
+                err=True,
+            )
+            failures.append(4)
+
+    local_replays: Iterator[AnalyzedReplay] = (
+        sync.analyze(
+            local,
+            options=AnalyzerOptions(),
+            signals=preset if with_signals else False,
+            format=input_format,
+            max_input_bytes=max_input_mb << 20,
+            on_error="record",
+        )
+        if local
+        else iter(())
+    )
+    remote_replays: Iterator[AnalyzedReplay] = (
+        analyzed_from_mixpanel(
+            replay_ids, dict(mixpanel), concurrency=concurrency, on_missing_config=no_mixpanel
+        )
+        if replay_ids
+        else iter(())
+    )
+
+    def reported() -> Iterator[AnalyzedReplay]:
+        for replay in itertools.chain(local_replays, remote_replays):
+            failure = replay.failure
+            if failure is not None:
+                if failure.skipped:
+                    click.echo(f"replaykit: skipped {replay.source}: {failure.message}", err=True)
+                else:
+                    message = failure.message.removeprefix(f"{replay.replay_id}: ")
+                    click.echo(f"replaykit: error: {replay.source}: {message}", err=True)
+                    failures.append(failure.exit_code)
+            yield replay
+
+    bundle = collect_bundle(reported(), spill_dir=out_dir, batch_rows=batch_rows, events=events)
+    if bundle.directory is None:  # nothing was spilled (an empty run): write it now
+        bundle.write_parquet(out_dir)
+        bundle = ReplayBundle.scan(out_dir)
+    summary = _summary(bundle, out_dir)
+    if output == "json":
+        sys.stdout.write(_encoder.encode(summary).decode() + "\n")
+    else:
+        width = max(len(k) for k in summary)
+        for key, value in summary.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items() if v) or "-"
+            click.echo(f"{key.ljust(width)}  {value}")
+    if failures:
+        sys.exit(failures[0])
+
+
+def _summary(bundle: ReplayBundle, directory: Path) -> dict[str, Any]:
+    s = bundle.summary()
+    return {
+        "bundle": str(directory),
+        "sessions": s["sessions"],
+        "failed": s["failed"],
+        "skipped": bundle.stats.get("skipped", 0),
+        "duplicates": bundle.stats.get("duplicates", 0),
+        "actions": s["actions"],
+        "signals": s["signals"],
+        "page_visits": s["page_visits"],
+        "duration_ms": s["duration_ms"] or 0,
+        "signals_by_kind": {k: v for k, v in s["signals_by_kind"].items() if v},
+    }
+
+
+# --- query ---------------------------------------------------------------------------------------
+
+
+def _open(directory: str) -> ReplayBundle:
+    try:
+        return ReplayBundle.scan(directory)
+    except FileNotFoundError as exc:
+        _fail(str(exc), 4)
+    except ValueError as exc:
+        _fail(str(exc), 3)
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+_FILTERS = ("contains_url", "has_signal", "distinct_id", "day_from", "day_to")
+
+
+def _session_filters(func: F) -> F:
+    """Options that choose the sessions a query looks at (every query takes them)."""
+    options = [
+        click.option(
+            "--url",
+            "contains_url",
+            metavar="TEXT",
+            help="Only sessions that visited a URL containing TEXT.",
+        ),
+        click.option(
+            "--signal",
+            "has_signal",
+            type=click.Choice(SIGNAL_KINDS),
+            help="Only sessions with at least one signal of this kind.",
+        ),
+        click.option("--user", "distinct_id", metavar="ID", help="Only this user's sessions."),
+        click.option("--from", "day_from", metavar="DATE", help="First day (YYYY-MM-DD, UTC)."),
+        click.option("--to", "day_to", metavar="DATE", help="Last day (YYYY-MM-DD, UTC)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _chosen(bundle: ReplayBundle, filters: dict[str, Any]) -> ReplayBundle:
+    if all(filters.get(k) is None for k in _FILTERS):
+        return bundle
+    return bundle.where(
+        contains_url=filters.get("contains_url"),
+        has_signal=filters.get("has_signal"),
+        distinct_id=filters.get("distinct_id"),
+        day_from=_day(filters.get("day_from")),
+        day_to=_day(filters.get("day_to")),
+    )
+
+
+@click.group("query")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_context
+def query_group(ctx: click.Context, directory: str) -> None:
+    """Run one query over a bundle directory (from `replaykit aggregate`).
+
+    Every query takes --url, --signal, --user, --from and --to to choose sessions, and
+    -o table|json|ndjson|csv.
+
+    \b
+    Examples:
+      replaykit query bundle/ top-clicks -n 20
+      replaykit query bundle/ rage --threshold 4 -o json
+      replaykit query bundle/ funnel /products /cart /checkout
+      replaykit query bundle/ errors --url /checkout -o ndjson
+    """
+    ctx.obj = _open(directory)
+
+
+def _print(lf: pl.LazyFrame, output: str) -> None:
+    write_rows(lf.collect(), output, sys.stdout)
+
+
+@query_group.command("top-clicks")
+@click.option("-n", "limit", type=click.IntRange(min=1), default=10, show_default=True)
+@_row_output
+@_session_filters
+@click.pass_obj
+def top_clicks_command(bundle: ReplayBundle, /, limit: int, output: str, **filters: Any) -> None:
+    """The most clicked targets."""
+    bundle = _chosen(bundle, filters)
+    _print(bundle.top_clicks(limit), output)
+
+
+@query_group.command("rage")
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Clicks in a burst.",
+)
+@click.option(
+    "--window-ms",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Burst span from its first click.",
+)
+@click.option(
+    "--detected",
+    is_flag=True,
+    help="List the detector's rage_click signals instead of recomputing bursts.",
+)
+@_row_output
+@_session_filters
+@click.pass_obj
+def rage_command(
+    bundle: ReplayBundle,
+    /,
+    threshold: int,
+    window_ms: int,
+    detected: bool,
+    output: str,
+    **filters: Any,
+) -> None:
+    """Rage-click bursts: consecutive clicks on one target within a window."""
+    bundle = _chosen(bundle, filters)
+    if detected:
+        _print(
+            bundle.signals.filter(pl.col("kind") == "rage_click")
+            .select(
+                "replay_id",
+                "timestamp",
+                "t_ms",
+                "duration_ms",
+                "target",
+                "label",
+                "page",
+                "evidence",
+            )
+            .sort("replay_id", "timestamp"),
+            output,
+        )
+        return
+    _print(bundle.rage_clicks(threshold, window_ms), output)
+
+
+@query_group.command("errors")
+@click.option(
+    "--network", "include_network", is_flag=True, help="Also sessions with failed requests."
+)
+@_row_output
+@_session_filters
+@click.pass_obj
+def errors_command(
+    bundle: ReplayBundle, /, include_network: bool, output: str, **filters: Any
+) -> None:
+    """Sessions with console errors."""
+    bundle = _chosen(bundle, filters)
+    _print(bundle.error_sessions(include_network=include_network), output)
+
+
+@query_group.command("pauses")
+@click.option("--threshold-ms", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(ACTION_KINDS),
+    help="Only these action kinds count (repeatable).",
+)
+@_row_output
+@_session_filters
+@click.pass_obj
+def pauses_command(
+    bundle: ReplayBundle, /, threshold_ms: int, kinds: tuple[str, ...], output: str, **filters: Any
+) -> None:
+    """Long pauses between consecutive actions."""
+    bundle = _chosen(bundle, filters)
+    _print(bundle.long_pauses(threshold_ms, kinds or None), output)
+
+
+@query_group.command("funnel")
+@click.argument("steps", nargs=-1, required=True)
+@click.option(
+    "--by",
+    type=click.Choice(("page", "event")),
+    default="page",
+    show_default=True,
+    help="Steps are pages (a template or path) or action/signal kinds.",
+)
+@click.option("--within-ms", type=click.IntRange(min=0), help="Time allowed from step 1.")
+@_row_output
+@_session_filters
+@click.pass_obj
+def funnel_command(
+    bundle: ReplayBundle,
+    /,
+    steps: tuple[str, ...],
+    by: str,
+    within_ms: int | None,
+    output: str,
+    **filters: Any,
+) -> None:
+    """Sessions reaching each step in order, with drop-off and time between steps."""
+    bundle = _chosen(bundle, filters)
+    _print(
+        bundle.funnel(list(steps), by="page" if by == "page" else "event", within_ms=within_ms),
+        output,
+    )
+
+
+@query_group.command("pattern")
+@click.argument("steps", nargs=-1, required=True)
+@click.option("--within-ms", type=click.IntRange(min=0), help="Time allowed first to last.")
+@click.option("--contiguous", is_flag=True, help="Steps must be adjacent.")
+@_row_output
+@_session_filters
+@click.pass_obj
+def pattern_command(
+    bundle: ReplayBundle,
+    /,
+    steps: tuple[str, ...],
+    within_ms: int | None,
+    contiguous: bool,
+    output: str,
+    **filters: Any,
+) -> None:
+    """Ordered sequences of action/signal kinds within sessions."""
+    bundle = _chosen(bundle, filters)
+    _print(bundle.find_pattern(list(steps), within_ms=within_ms, contiguous=contiguous), output)
+
+
+@query_group.command("elements")
+@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--sort",
+    "sort_by",
+    type=click.Choice(("clicks", "frustration", "rage_rate", "dead_rate", "error_rate")),
+    default="frustration",
+    show_default=True,
+)
+@_row_output
+@_session_filters
+@click.pass_obj
+def elements_command(
+    bundle: ReplayBundle, /, limit: int, sort_by: str, output: str, **filters: Any
+) -> None:
+    """Clicked elements with their rage, dead and error counts and rates."""
+    bundle = _chosen(bundle, filters)
+    _print(
+        bundle.elements.sort([sort_by, "clicks"], descending=True, nulls_last=True).head(limit),
+        output,
+    )
+
+
+@query_group.command("sessions")
+@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True)
+@_row_output
+@_session_filters
+@click.pass_obj
+def sessions_command(bundle: ReplayBundle, /, limit: int, output: str, **filters: Any) -> None:
+    """Sessions with the most signals."""
+    bundle = _chosen(bundle, filters)
+    _print(
+        bundle.sessions.sort(["n_signals", "duration_ms"], descending=True)
+        .head(limit)
+        .select(
+            "replay_id",
+            "day",
+            "start_timestamp",
+            "duration_ms",
+            "active_ms",
+            "n_actions",
+            "n_pages",
+            "n_signals",
+            "actions_console_error",
+            "entry_url",
+            "failed",
+        ),
+        output,
+    )
+
+
+@query_group.command("baselines")
+@click.option(
+    "--metric",
+    default="scroll_reversal",
+    show_default=True,
+    type=click.Choice((*SIGNAL_KINDS, *ACTION_KINDS)),
+    help="Signal or action kind counted per session and page.",
+)
+@click.option(
+    "--min-ratio",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Only rows at least this many times the page median.",
+)
+@_row_output
+@_session_filters
+@click.pass_obj
+def baselines_command(
+    bundle: ReplayBundle, /, metric: str, min_ratio: float, output: str, **filters: Any
+) -> None:
+    """Each session's count per page against the page's median (per-URL baseline)."""
+    bundle = _chosen(bundle, filters)
+    lf = bundle.url_baselines(metric)
+    if min_ratio > 0:
+        lf = lf.filter(pl.col("ratio") >= min_ratio)
+    _print(lf, output)
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+@click.command("report")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write.",
+)
+@click.option("--title", default="Session replay report", show_default=True)
+@click.option(
+    "--sessions",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Session timelines to draw (those with the most signals).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Pages and targets to chart.",
+)
+def report_command(directory: str, out_file: Path, title: str, sessions: int, top: int) -> None:
+    """Write one self-contained HTML report of a bundle (no network needed to open it).
+
+    \b
+    Example:
+      replaykit report bundle/ -o report.html
+    """
+    bundle = _open(directory)
+    bundle.write_report(out_file, title=title, sessions=sessions, top=top)
+    click.echo(f"replaykit: wrote {out_file}", err=True)
