@@ -284,7 +284,7 @@ async def test_concurrent_fatal_errors_surface_as_one() -> None:
     assert mock.open_streams == 0
 
 
-def test_single_error_picks_what_to_raise() -> None:
+async def test_single_error_picks_what_to_raise() -> None:
     from replaykit.sources.mixpanel._stage import single_error
 
     a, b = AuthenticationError("a"), AuthenticationError("b")
@@ -292,3 +292,10 @@ def test_single_error_picks_what_to_raise() -> None:
     bug = KeyError("x")
     assert single_error(BaseExceptionGroup("g", [bug])) is bug
     assert single_error(BaseExceptionGroup("g", [a, bug])) is None  # a bug is never hidden
+
+
+def test_single_error_outside_an_event_loop() -> None:
+    from replaykit.sources.mixpanel._stage import single_error
+
+    a = AuthenticationError("a")
+    assert single_error(BaseExceptionGroup("g", [a])) is a

@@ -12,6 +12,7 @@ holding a single error as that error, so callers can ``except ReplayNotFoundErro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import TypeVar
@@ -33,13 +34,16 @@ def single_error(group: BaseExceptionGroup[BaseException]) -> BaseException | No
     errors (say, two workers both refused with 401), the first stands for them all; any
     other mix returns None, so the group itself propagates and hides nothing.
     """
-    cancelled = anyio.get_cancelled_exc_class()
+    try:
+        cancelled: type[BaseException] = anyio.get_cancelled_exc_class()
+    except RuntimeError:  # no event loop (the CLI unwraps after the loop is gone)
+        cancelled = asyncio.CancelledError
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
     while pending:
-        exc = pending.pop()
+        exc = pending.pop(0)  # in order: "the first" is the first that failed
         if isinstance(exc, BaseExceptionGroup):
-            pending.extend(exc.exceptions)
+            pending[:0] = exc.exceptions
         elif not isinstance(exc, cancelled):
             leaves.append(exc)
     if len(leaves) == 1 or (leaves and all(isinstance(e, ReplaykitError) for e in leaves)):
