@@ -28,9 +28,10 @@ ms from the replay's first event, durations ms; every frame has ``day``, the par
     start_timestamp      Int64        epoch ms  first event (after outlier repair)
     end_timestamp        Int64        epoch ms  last event
     duration_ms          Int64        ms        end − start (0 when unknown)
-    active_ms            Int64        ms        time covered by user actions, gaps ≤ 5 s bridged
-                                                (a lower bound: pointer movement is not an
-                                                action)
+    active_ms            Int64        ms        PostHog active time when the tape was given;
+                                                otherwise time covered by user actions, gaps ≤ 5
+                                                s bridged (a lower bound: pointer movement is
+                                                not an action)
     n_actions            Int32        count     actions of every kind
     n_signals            Int32        count     signals of every kind
     n_pages              Int32        count     page visits (rows in `pages`)
@@ -112,7 +113,7 @@ ms from the replay's first event, durations ms; every frame has ``day``, the par
     preset               String                 definition used (replaykit, posthog, ...)
     details              String       JSON      the kind's measurements and thresholds
 
-``pages``: one row per page visit (from navigation actions).
+``pages``: one row per page visit (from the tape, else from navigation actions).
 
     column               dtype        unit      meaning
     -------------------  -----------  --------  -------
@@ -132,6 +133,8 @@ ms from the replay's first event, durations ms; every frame has ``day``, the par
     n_actions            Int32        count     actions during the visit
     n_clicks             Int32        count     clicks during the visit
     n_signals            Int32        count     signals during the visit
+    active_ms            Int64        ms        active time in the visit (null without the tape)
+    max_scroll_y         Float64      px        deepest window scroll (null without the tape)
     exit                 Boolean                the session's last visit
 
 ``events``: one row per raw rrweb event (opt-in: `events=True`).

@@ -6,8 +6,10 @@ extends those lists (values only: no row dicts, no DataFrame per replay), and
 documented schema, so a batch is built in a single conversion. The replay Structs
 themselves are not kept.
 
-Page visits and active time are computed here from the replay's actions (the analyzed
-replay carries no tape):
+Page visits and active time: given the replay's tape, they are the signal detectors'
+(``page_visits``, ``active_time``: PostHog's active time over every event). An
+:class:`~replaykit.AnalyzedReplay` carries no tape, so otherwise they are derived from
+its actions:
 
 - a visit starts at each ``navigation`` action and ends at the next navigation in the
   same tab (``window_id``), or at the replay's end;
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -38,8 +40,11 @@ from ..analysis._actions import (
     NavigationDetails,
     ScrollDetails,
 )
+from ..analysis._activity import active_time
 from ..analysis._labels import normalize_url
 from ..analysis._signal import SIGNAL_KINDS, Signal
+from ..analysis._tape import Tape
+from ..analysis._visits import page_visits
 from ..rrweb._model import (
     CustomEvent,
     Event,
@@ -61,6 +66,8 @@ _DAY_MS: Final = 86_400_000
 _EPOCH: Final = dt.date(1970, 1, 1)
 _USER_KINDS: Final = frozenset({"click", "input", "select", "toggle", "selection", "viewport"})
 _URL_CACHE_MAX: Final = 65_536
+# Actions that open a visit rather than happen during one.
+_VISIT_BOUNDARIES: Final = frozenset({"navigation", "page_load"})
 
 _encoder = msgspec.json.Encoder(enc_hook=str)
 _day_cache: dict[int, dt.date] = {}
@@ -115,12 +122,16 @@ def active_ms(actions: Iterable[Action], gap_ms: int = ACTIVITY_GAP_MS) -> int:
 
 
 class _Visit:
+    """One page visit being assembled (counts filled in as actions and signals arrive)."""
+
     __slots__ = (
         "actions",
+        "active_ms",
         "clicks",
         "document",
         "end",
         "how",
+        "max_scroll_y",
         "signals",
         "start",
         "t_ms",
@@ -128,18 +139,96 @@ class _Visit:
         "window_id",
     )
 
-    def __init__(self, action: Action) -> None:
-        self.url = action.url
-        self.window_id = action.window_id
-        self.document = action.document
-        self.start = action.timestamp
-        self.t_ms = action.t_ms
-        details = action.details
-        self.how = details.how if isinstance(details, NavigationDetails) else None
-        self.end: int | None = None
+    def __init__(
+        self,
+        *,
+        url: str | None,
+        window_id: str | None,
+        document: int,
+        start: int,
+        t_ms: int,
+        how: str | None,
+        end: int | None = None,
+        active_ms: int | None = None,
+        max_scroll_y: float | None = None,
+    ) -> None:
+        self.url = url
+        self.window_id = window_id
+        self.document = document
+        self.start = start
+        self.t_ms = t_ms
+        self.how = how
+        self.end = end
+        self.active_ms = active_ms
+        self.max_scroll_y = max_scroll_y
         self.actions = 0
         self.clicks = 0
         self.signals = 0
+
+
+def _visits_from_actions(actions: Sequence[Action], end: int | None) -> list[_Visit]:
+    """Fallback visits: one per navigation action, until the tab's next one or the end."""
+    open_visit: dict[str | None, _Visit] = {}
+    out: list[_Visit] = []
+    for a in actions:
+        if a.kind != "navigation":
+            continue
+        details = a.details
+        visit = _Visit(
+            url=a.url,
+            window_id=a.window_id,
+            document=a.document,
+            start=a.timestamp,
+            t_ms=a.t_ms,
+            how=details.how if isinstance(details, NavigationDetails) else None,
+        )
+        previous = open_visit.get(a.window_id)
+        if previous is not None:
+            previous.end = a.timestamp
+        open_visit[a.window_id] = visit
+        out.append(visit)
+    for visit in out:
+        if visit.end is None:
+            visit.end = end if end is not None else visit.start
+        visit.end = max(visit.end, visit.start)
+    return out
+
+
+def _visits_from_tape(actions: Sequence[Action], tape: Tape) -> list[_Visit]:
+    """Visits as the signal detectors define them (with per-visit active time)."""
+    return [
+        _Visit(
+            url=v.url,
+            window_id=v.window_id,
+            document=v.document,
+            start=v.enter,
+            t_ms=v.enter_ms,
+            how=v.how,
+            end=v.leave,
+            active_ms=v.active_ms,
+            max_scroll_y=v.max_scroll_y,
+        )
+        for v in page_visits(actions, tape)
+    ]
+
+
+class _Attribution:
+    """Which visit an action or signal belongs to: the one open in its tab at its time
+    (the tab's first visit for anything earlier)."""
+
+    def __init__(self, visits: list[_Visit]) -> None:
+        self.tabs: dict[str | None, tuple[list[int], list[_Visit]]] = {}
+        for v in sorted(visits, key=lambda v: v.start):
+            starts, items = self.tabs.setdefault(v.window_id, ([], []))
+            starts.append(v.start)
+            items.append(v)
+
+    def visit(self, window_id: str | None, timestamp: int) -> _Visit | None:
+        tab = self.tabs.get(window_id)
+        if tab is None:
+            return None
+        starts, items = tab
+        return items[max(0, bisect.bisect_right(starts, timestamp) - 1)]
 
 
 class FrameBuffers:
@@ -186,14 +275,27 @@ class FrameBuffers:
         distinct_id: str | None = None,
         mixpanel_events: Iterable[MixpanelEvent] = (),
         events: Iterable[Event] = (),
+        tape: Tape | None = None,
     ) -> None:
-        """Append one replay's rows to every frame."""
+        """Append one replay's rows to every frame.
+
+        With the replay's ``tape`` (from a :class:`~replaykit.ReplayAnalyzer`), visits
+        and active time follow the signal detectors' definitions (``page_visits``,
+        ``active_time``); without it they are derived from the actions (module doc).
+        """
         start = replay.start_timestamp
         day = day_of(start)
         rid = replay.replay_id
-        visits = self._add_actions(rid, day, replay.actions)
-        kinds = self._add_signals(rid, day, replay.signals, visits)
-        ordered = self._add_visits(rid, day, visits, replay.end_timestamp)
+        if tape is not None and replay.actions:
+            visits = _visits_from_tape(replay.actions, tape)
+            active = active_time(tape).active_ms
+        else:
+            visits = _visits_from_actions(replay.actions, replay.end_timestamp)
+            active = active_ms(replay.actions)
+        where = _Attribution(visits)
+        self._add_actions(rid, day, replay.actions, where)
+        kinds = self._add_signals(rid, day, replay.signals, where)
+        ordered = self._add_visits(rid, day, visits)
         mp_count = 0
         for event in mixpanel_events:
             self._add_mixpanel(rid, day, start, event)
@@ -201,14 +303,13 @@ class FrameBuffers:
                 distinct_id = event.distinct_id
             mp_count += 1
         self._add_events(rid, day, start, events)
-        self._add_session(replay, day, ordered, kinds, distinct_id, mp_count)
+        self._add_session(replay, day, ordered, kinds, distinct_id, mp_count, active)
 
     def _add_actions(
-        self, rid: str, day: dt.date, actions: list[Action]
-    ) -> dict[Any, list[_Visit]]:
+        self, rid: str, day: dt.date, actions: list[Action], where: _Attribution
+    ) -> None:
         c = self.columns["actions"]
         page = self._page
-        visits: dict[Any, list[_Visit]] = {}
         count = 0
         for a in actions:
             details = a.details
@@ -252,30 +353,20 @@ class FrameBuffers:
             c["message"].append(message)
             c["details"].append(_encoder.encode(details).decode())
             count += 1
-            # Visits: a navigation opens one in its tab; other actions count toward the
-            # tab's open visit (none before the tab's first navigation).
-            tab = visits.get(a.window_id)
-            if a.kind == "navigation":
-                if tab is None:
-                    tab = visits[a.window_id] = []
-                if tab:
-                    tab[-1].end = a.timestamp
-                tab.append(_Visit(a))
-            elif tab:
-                current = tab[-1]
-                current.actions += 1
-                if a.kind == "click":
-                    current.clicks += 1
+            if a.kind not in _VISIT_BOUNDARIES:
+                visit = where.visit(a.window_id, a.timestamp)
+                if visit is not None:
+                    visit.actions += 1
+                    if a.kind == "click":
+                        visit.clicks += 1
         self.rows += count
-        return visits
 
     def _add_signals(
-        self, rid: str, day: dt.date, signals: list[Signal], visits: dict[Any, list[_Visit]]
+        self, rid: str, day: dt.date, signals: list[Signal], where: _Attribution
     ) -> dict[str, int]:
         c = self.columns["signals"]
         page = self._page
         kinds: dict[str, int] = {}
-        starts = {tab: [v.start for v in tab_visits] for tab, tab_visits in visits.items()}
         for i, s in enumerate(signals):
             c["replay_id"].append(rid)
             c["day"].append(day)
@@ -295,27 +386,19 @@ class FrameBuffers:
             c["preset"].append(s.preset)
             c["details"].append(_encoder.encode(s.details).decode())
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
-            tab_starts = starts.get(s.window_id)
-            if tab_starts:
-                # A signal belongs to the visit open at its start (the first one if earlier).
-                index = max(0, bisect.bisect_right(tab_starts, s.timestamp) - 1)
-                visits[s.window_id][index].signals += 1
+            visit = where.visit(s.window_id, s.timestamp)
+            if visit is not None:
+                visit.signals += 1
         self.rows += len(signals)
         return kinds
 
-    def _add_visits(
-        self, rid: str, day: dt.date, visits: dict[Any, list[_Visit]], end: int | None
-    ) -> list[_Visit]:
-        ordered = sorted(
-            (v for tab in visits.values() for v in tab), key=lambda v: (v.start, v.t_ms)
-        )
+    def _add_visits(self, rid: str, day: dt.date, visits: list[_Visit]) -> list[_Visit]:
+        ordered = sorted(visits, key=lambda v: (v.start, v.t_ms))
         c = self.columns["pages"]
         page = self._page
         last = len(ordered) - 1
         for i, v in enumerate(ordered):
-            stop = v.end if v.end is not None else end
-            if stop is None or stop < v.start:
-                stop = v.start
+            stop = v.end if v.end is not None and v.end >= v.start else v.start
             c["replay_id"].append(rid)
             c["day"].append(day)
             c["visit"].append(i)
@@ -331,6 +414,8 @@ class FrameBuffers:
             c["n_actions"].append(v.actions)
             c["n_clicks"].append(v.clicks)
             c["n_signals"].append(v.signals)
+            c["active_ms"].append(v.active_ms)
+            c["max_scroll_y"].append(v.max_scroll_y)
             c["exit"].append(i == last)
         self.rows += len(ordered)
         return ordered
@@ -394,6 +479,7 @@ class FrameBuffers:
         signal_kinds: dict[str, int],
         distinct_id: str | None,
         mp_count: int,
+        active: int,
     ) -> None:
         c = self.columns["sessions"]
         cov = replay.coverage
@@ -410,7 +496,7 @@ class FrameBuffers:
         c["start_timestamp"].append(replay.start_timestamp)
         c["end_timestamp"].append(replay.end_timestamp)
         c["duration_ms"].append(replay.duration_ms)
-        c["active_ms"].append(active_ms(replay.actions))
+        c["active_ms"].append(active)
         c["n_actions"].append(len(replay.actions))
         c["n_signals"].append(len(replay.signals))
         c["n_pages"].append(len(ordered))

@@ -91,8 +91,8 @@ _SESSIONS: list[Column] = [
         "active_ms",
         _I64,
         "ms",
-        "time covered by user actions, gaps ≤ 5 s bridged (a lower bound: pointer "
-        "movement is not an action)",
+        "PostHog active time when the tape was given; otherwise time covered by user "
+        "actions, gaps ≤ 5 s bridged (a lower bound: pointer movement is not an action)",
     ),
     Column("n_actions", _I32, "count", "actions of every kind"),
     Column("n_signals", _I32, "count", "signals of every kind"),
@@ -179,6 +179,8 @@ _PAGES: list[Column] = [
     Column("n_actions", _I32, "count", "actions during the visit"),
     Column("n_clicks", _I32, "count", "clicks during the visit"),
     Column("n_signals", _I32, "count", "signals during the visit"),
+    Column("active_ms", _I64, "ms", "active time in the visit (null without the tape)"),
+    Column("max_scroll_y", _F64, "px", "deepest window scroll (null without the tape)"),
     Column("exit", _BOOL, "", "the session's last visit"),
 ]
 
@@ -259,7 +261,7 @@ FRAME_DOCS: Final[dict[str, str]] = {
     "sessions": "one row per replay (failed ones too, with `failed` set)",
     "actions": "one row per action",
     "signals": "one row per signal",
-    "pages": "one row per page visit (from navigation actions)",
+    "pages": "one row per page visit (from the tape, else from navigation actions)",
     "events": "one row per raw rrweb event (opt-in: `events=True`)",
     "mixpanel": "one row per joined Mixpanel event",
     "elements": "derived: one row per (page, target) with click and frustration counts",

@@ -32,6 +32,7 @@ import anyio.to_thread
 import polars as pl
 
 from .._api import AnalyzedReplay
+from ..analysis._tape import Tape
 from ..rrweb._decode import iter_event_chunks
 from ..rrweb._model import Event
 from ..sources.mixpanel._events import MixpanelEvent
@@ -133,6 +134,7 @@ class BundleBuilder:
         distinct_id: str | None,
         mixpanel_events: Iterable[MixpanelEvent],
         events: Iterable[Event] | None,
+        tape: Tape | None = None,
     ) -> FrameBuffers | None:
         """Buffer one replay; hand back the full buffers when a batch is complete."""
         raw: Iterable[Event] = ()
@@ -141,7 +143,11 @@ class BundleBuilder:
         elif self.events and replay.failure is None and os.path.isfile(replay.source):
             raw = _iter_events(replay)
         self._buffers.add(
-            replay, distinct_id=distinct_id, mixpanel_events=mixpanel_events, events=raw
+            replay,
+            distinct_id=distinct_id,
+            mixpanel_events=mixpanel_events,
+            events=raw,
+            tape=tape,
         )
         self.replays += 1
         if self._buffers.rows < self.batch_rows:
@@ -156,12 +162,16 @@ class BundleBuilder:
         distinct_id: str | None = None,
         mixpanel_events: Iterable[MixpanelEvent] = (),
         events: Iterable[Event] | None = None,
+        tape: Tape | None = None,
     ) -> None:
         """Add one analyzed replay (and the Mixpanel events joined to it, if any).
 
-        ``events`` passes the replay's decoded rrweb events for the ``events`` frame; with
+        ``distinct_id`` names the user (default: the Mixpanel events' user). ``events``
+        passes the replay's decoded rrweb events for the ``events`` frame; with
         ``BundleBuilder(events=True)`` they are read again from a local ``replay.source``
-        when not given (in a worker thread, one chunk at a time).
+        when not given (in a worker thread, one chunk at a time). ``tape`` (the
+        analyzer's, when you drive a :class:`~replaykit.ReplayAnalyzer` yourself) makes
+        page visits and active time the signal detectors' own.
         """
         if not self._accept(replay):
             return
@@ -169,10 +179,10 @@ class BundleBuilder:
             if events is None and self.events:
                 # Re-reading the recording blocks: do the whole buffering off the loop.
                 full = await anyio.to_thread.run_sync(
-                    self._add_now, replay, distinct_id, mixpanel_events, None
+                    self._add_now, replay, distinct_id, mixpanel_events, None, tape
                 )
             else:
-                full = self._add_now(replay, distinct_id, mixpanel_events, events)
+                full = self._add_now(replay, distinct_id, mixpanel_events, events, tape)
             if full is not None:
                 await anyio.to_thread.run_sync(self._store, full)
             else:
