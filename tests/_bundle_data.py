@@ -451,9 +451,7 @@ def funnel(
         prev = rows[k - 1]["sessions"] if k else None
         row["share"] = row["sessions"] / n_sessions
         row["conversion"] = row["sessions"] / first if first else None
-        row["step_conversion"] = (
-            1.0 if prev is None else row["sessions"] / prev if prev else None
-        )
+        row["step_conversion"] = 1.0 if prev is None else row["sessions"] / prev if prev else None
         row["drop_off"] = 0 if prev is None else prev - row["sessions"]
     return rows
 
@@ -470,7 +468,9 @@ def kind_counts(replays: Sequence[AnalyzedReplay]) -> dict[tuple[str, str], tupl
     return {k: (v[0], len(v[1])) for k, v in out.items()}
 
 
-def compare(mine: Sequence[AnalyzedReplay], other: Sequence[AnalyzedReplay]) -> list[dict[str, Any]]:
+def compare(
+    mine: Sequence[AnalyzedReplay], other: Sequence[AnalyzedReplay]
+) -> list[dict[str, Any]]:
     a, b = kind_counts(mine), kind_counts(other)
     rows = []
     for key in sorted(set(a) | set(b)):

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import _bundle_data as data
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,8 +17,6 @@ import replaykit.sync
 from replaykit import AnalyzedReplay
 from replaykit.bundle import REFERENCE_LABEL, ReplayBundle
 from replaykit.bundle._queries import _greedy_bursts
-
-import _bundle_data as data
 
 
 def rows(lf: pl.LazyFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -47,9 +46,7 @@ def bundle_of(replays: list[AnalyzedReplay], batch_rows: int = 7) -> ReplayBundl
     return ReplayBundle.from_replays(replays, batch_rows=batch_rows)
 
 
-SETTINGS = settings(
-    max_examples=45, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -93,9 +90,7 @@ def test_patterns_and_funnels_equal_eager(
     bundle = bundle_of(replays)
     events = data.stream(replays, with_signals)
     preds = [lambda e, k=k: e["kind"] == k for k in steps]
-    got = bundle.find_pattern(
-        steps, within_ms=within, contiguous=contiguous, signals=with_signals
-    )
+    got = bundle.find_pattern(steps, within_ms=within, contiguous=contiguous, signals=with_signals)
     same(rows(got), data.find_pattern(events, preds, within, contiguous))
 
     events = data.stream(replays, True)
@@ -104,9 +99,11 @@ def test_patterns_and_funnels_equal_eager(
 
 
 @SETTINGS
-@given(replays=data.replay_lists(), split=st.integers(0, 6), metric=st.sampled_from(
-    ["scroll_reversal", "rage_click", "click", "scroll"]
-))
+@given(
+    replays=data.replay_lists(),
+    split=st.integers(0, 6),
+    metric=st.sampled_from(["scroll_reversal", "rage_click", "click", "scroll"]),
+)
 def test_cohorts_and_baselines_equal_eager(
     replays: list[AnalyzedReplay], split: int, metric: str
 ) -> None:
@@ -193,7 +190,10 @@ def test_page_funnel_matches_paths_and_reports_drop_off() -> None:
         ),
         data.replay(
             "b",
-            [(0, nav, {"url": "http://s.test/products"}), (500, nav, {"url": "http://s.test/cart"})],
+            [
+                (0, nav, {"url": "http://s.test/products"}),
+                (500, nav, {"url": "http://s.test/cart"}),
+            ],
         ),
         data.replay("c", [(0, nav, {"url": "http://s.test/cart"})]),
     ]
@@ -229,7 +229,10 @@ def test_parity_top_clicks(corpus: tuple[list[AnalyzedReplay], ReplayBundle]) ->
 def test_parity_rage_clicks(corpus: tuple[list[AnalyzedReplay], ReplayBundle]) -> None:
     replays, bundle = corpus
     for threshold, window in [(3, 1000), (2, 1000), (3, 2000), (5, 1000)]:
-        same(rows(bundle.rage_clicks(threshold, window)), data.rage_clicks(replays, threshold, window))
+        same(
+            rows(bundle.rage_clicks(threshold, window)),
+            data.rage_clicks(replays, threshold, window),
+        )
     # shop_frustrated: five clicks on "Apply coupon" within a second (frustration-signals §2).
     burst = [r for r in rows(bundle.rage_clicks()) if r["replay_id"] == "shop_frustrated"]
     assert [r["clicks"] for r in burst] == [5]
@@ -271,8 +274,9 @@ def test_parity_find_pattern(corpus: tuple[list[AnalyzedReplay], ReplayBundle]) 
     assert got == reference(labels) and "shop_frustrated" in got
     clicks = ["click:button@" + (first or "")] * 2
     got = set(
-        bundle.find_pattern(clicks, contiguous=True, signals=False, label=REFERENCE_LABEL)
-        .collect()["replay_id"]
+        bundle.find_pattern(
+            clicks, contiguous=True, signals=False, label=REFERENCE_LABEL
+        ).collect()["replay_id"]
     )
     assert got == reference(clicks)
     assert set(bundle.only(found).sessions.collect()["replay_id"]) == reference(labels)
