@@ -373,7 +373,8 @@ def query_group(ctx: click.Context, directory: str) -> None:
       replaykit query bundle/ funnel /products /cart /checkout
       replaykit query bundle/ errors --url /checkout -o ndjson
     """
-    ctx.obj = _open(directory)
+    # Opened by the query itself, so `query DIR QUERY --help` works whatever DIR is.
+    ctx.obj = directory
 
 
 def _print(lf: pl.LazyFrame, output: str) -> None:
@@ -385,9 +386,9 @@ def _print(lf: pl.LazyFrame, output: str) -> None:
 @_row_output
 @_session_filters
 @click.pass_obj
-def top_clicks_command(bundle: ReplayBundle, /, limit: int, output: str, **filters: Any) -> None:
+def top_clicks_command(directory: str, /, limit: int, output: str, **filters: Any) -> None:
     """The most clicked targets."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(bundle.top_clicks(limit), output)
 
 
@@ -415,7 +416,7 @@ def top_clicks_command(bundle: ReplayBundle, /, limit: int, output: str, **filte
 @_session_filters
 @click.pass_obj
 def rage_command(
-    bundle: ReplayBundle,
+    directory: str,
     /,
     threshold: int,
     window_ms: int,
@@ -424,7 +425,7 @@ def rage_command(
     **filters: Any,
 ) -> None:
     """Rage-click bursts: consecutive clicks on one target within a window."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     if detected:
         _print(
             bundle.signals.filter(pl.col("kind") == "rage_click")
@@ -452,11 +453,9 @@ def rage_command(
 @_row_output
 @_session_filters
 @click.pass_obj
-def errors_command(
-    bundle: ReplayBundle, /, include_network: bool, output: str, **filters: Any
-) -> None:
+def errors_command(directory: str, /, include_network: bool, output: str, **filters: Any) -> None:
     """Sessions with console errors."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(bundle.error_sessions(include_network=include_network), output)
 
 
@@ -473,10 +472,10 @@ def errors_command(
 @_session_filters
 @click.pass_obj
 def pauses_command(
-    bundle: ReplayBundle, /, threshold_ms: int, kinds: tuple[str, ...], output: str, **filters: Any
+    directory: str, /, threshold_ms: int, kinds: tuple[str, ...], output: str, **filters: Any
 ) -> None:
     """Long pauses between consecutive actions."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(bundle.long_pauses(threshold_ms, kinds or None), output)
 
 
@@ -494,7 +493,7 @@ def pauses_command(
 @_session_filters
 @click.pass_obj
 def funnel_command(
-    bundle: ReplayBundle,
+    directory: str,
     /,
     steps: tuple[str, ...],
     by: str,
@@ -503,7 +502,7 @@ def funnel_command(
     **filters: Any,
 ) -> None:
     """Sessions reaching each step in order, with drop-off and time between steps."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(
         bundle.funnel(list(steps), by="page" if by == "page" else "event", within_ms=within_ms),
         output,
@@ -518,7 +517,7 @@ def funnel_command(
 @_session_filters
 @click.pass_obj
 def pattern_command(
-    bundle: ReplayBundle,
+    directory: str,
     /,
     steps: tuple[str, ...],
     within_ms: int | None,
@@ -527,7 +526,7 @@ def pattern_command(
     **filters: Any,
 ) -> None:
     """Ordered sequences of action/signal kinds within sessions."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(bundle.find_pattern(list(steps), within_ms=within_ms, contiguous=contiguous), output)
 
 
@@ -544,10 +543,10 @@ def pattern_command(
 @_session_filters
 @click.pass_obj
 def elements_command(
-    bundle: ReplayBundle, /, limit: int, sort_by: str, output: str, **filters: Any
+    directory: str, /, limit: int, sort_by: str, output: str, **filters: Any
 ) -> None:
     """Clicked elements with their rage, dead and error counts and rates."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(
         bundle.elements.sort([sort_by, "clicks"], descending=True, nulls_last=True).head(limit),
         output,
@@ -559,9 +558,9 @@ def elements_command(
 @_row_output
 @_session_filters
 @click.pass_obj
-def sessions_command(bundle: ReplayBundle, /, limit: int, output: str, **filters: Any) -> None:
+def sessions_command(directory: str, /, limit: int, output: str, **filters: Any) -> None:
     """Sessions with the most signals."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     _print(
         bundle.sessions.sort(["n_signals", "duration_ms"], descending=True)
         .head(limit)
@@ -601,10 +600,10 @@ def sessions_command(bundle: ReplayBundle, /, limit: int, output: str, **filters
 @_session_filters
 @click.pass_obj
 def baselines_command(
-    bundle: ReplayBundle, /, metric: str, min_ratio: float, output: str, **filters: Any
+    directory: str, /, metric: str, min_ratio: float, output: str, **filters: Any
 ) -> None:
     """Each session's count per page against the page's median (per-URL baseline)."""
-    bundle = _chosen(bundle, filters)
+    bundle = _chosen(_open(directory), filters)
     lf = bundle.url_baselines(metric)
     if min_ratio > 0:
         lf = lf.filter(pl.col("ratio") >= min_ratio)
