@@ -49,6 +49,7 @@ __all__ = ["Delivery", "Resign", "Walk", "decoded_delivery"]
 logger = logging.getLogger("replaykit.mixpanel")
 
 STANDARD_RETENTIONS: Final = (30, 90, 7, 1)  # tried in this order when the retention is a guess
+STRAGGLER_GRACE_S: Final = 1.0  # wait for look-ahead requests past the end, at most this
 MAX_RESIGNS: Final = 20  # per walk: generous for long walks, finite for a CDN that always 403s
 _MOBILE_TAGS: Final = frozenset({"mp_wireframe"})
 
@@ -120,6 +121,8 @@ class Walk:
                     status = response.status_code
                     if status == 200:
                         body = await self._read(response)
+                    else:
+                        await _drain(response)
                     retry_after = parse_retry_after(
                         response.headers.get("Retry-After"), session.clock()
                     )
@@ -265,7 +268,7 @@ class Walk:
     ) -> MixpanelError | RecordingError | None:
         limits = self.session.limits
         results: dict[int, _Outcome] = {}
-        scopes: dict[int, anyio.CancelScope] = {}
+        running: set[int] = set()
         end: list[int] = []  # the lowest index known to be absent, once one is
         next_request = next_emit = 0
         window = max(1, min(limits.initial_window, limits.replay_window))
@@ -273,17 +276,15 @@ class Walk:
             results[0], next_request = first, 1
 
         async def fetch(index: int) -> None:
-            with anyio.CancelScope() as scope:
-                scopes[index] = scope
+            running.add(index)
+            try:
                 outcome = await self._file(index, retention)
                 results[index] = outcome
                 if isinstance(outcome, _Absent) and (not end or index < end[0]):
                     end[:] = [index]
-                    for later, other in scopes.items():
-                        if later > index:
-                            other.cancel()  # past the end: no need for their answers
-            scopes.pop(index, None)
-            self._wake()
+            finally:
+                running.discard(index)
+                self._wake()
 
         error: MixpanelError | RecordingError | None = None
         async with anyio.create_task_group() as tg:
@@ -316,8 +317,35 @@ class Walk:
                         next_emit,
                     )
                     break
+            if error is None:
+                # Requests past the end get a moment to finish (they are quick 404s): an
+                # HTTP/1.1 connection whose request is cancelled mid-flight is closed, not
+                # pooled, and a new one costs a TCP (and TLS) handshake.
+                with anyio.move_on_after(STRAGGLER_GRACE_S):
+                    while running:
+                        await self._changed.wait()
             tg.cancel_scope.cancel()
         return error
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a small error body to its end so the connection can return to the pool.
+
+    Closing a response with unread bytes on an HTTP/1.1 connection closes the connection;
+    every 404 that ends a walk would then cost a new TCP (and TLS) handshake. A large
+    error body is not worth reading: then the connection is dropped after all.
+    """
+    size = 0
+    try:
+        async for piece in response.aiter_raw():
+            size += len(piece)
+            if size > _DRAIN_LIMIT:
+                break
+    except (httpx.StreamError, httpx.TransportError):
+        pass  # already read (a mock), or broken: the status is what matters here
+
+
+_DRAIN_LIMIT: Final = 64 << 10
 
 
 class _TooLarge(Exception):
