@@ -46,7 +46,7 @@ def bundle_of(replays: list[AnalyzedReplay], batch_rows: int = 7) -> ReplayBundl
     return ReplayBundle.from_replays(replays, batch_rows=batch_rows)
 
 
-SETTINGS = settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -118,7 +118,7 @@ def test_cohorts_and_baselines_equal_eager(
     same(rows(bundle.url_baselines(metric)), data.url_baselines(replays, metric))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(replays=data.replay_lists())
 def test_spilled_and_reopened_bundles_answer_the_same(
     replays: list[AnalyzedReplay], tmp_path_factory: pytest.TempPathFactory

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -509,8 +510,6 @@ class ReplayBundle:
         if path.exists() and any(path.iterdir()):
             if not overwrite:
                 raise FileExistsError(f"{path} exists and is not empty")
-            import shutil
-
             for name in STORED_FRAMES:
                 shutil.rmtree(path / name, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ breakdowns of signals).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
@@ -681,6 +681,3 @@ def signals_by_page(signals: pl.LazyFrame) -> pl.LazyFrame:
         .agg(pl.len().alias("count"), pl.col("replay_id").n_unique().alias("sessions"))
         .sort(["count", "page", "kind"], descending=[True, False, False], nulls_last=True)
     )
-
-
-FunnelBy = Literal["page", "event"]
