@@ -338,6 +338,7 @@ class FakeMixpanel:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.server_errors: list[BaseException] = []
+        self._url: str | None = None
 
     # ----------------------------------------------------------------- building
 
@@ -419,9 +420,9 @@ class FakeMixpanel:
     @property
     def base_url(self) -> str:
         """The one origin serving every host, e.g. ``http://127.0.0.1:41234``."""
-        if self._server is None:
+        if self._url is None:
             raise RuntimeError("FakeMixpanel is not running; use `with` or start()")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._url
 
     def start(self) -> Self:
         """Bind a free port and serve in a daemon thread (``with`` does this for you)."""
@@ -430,6 +431,7 @@ class FakeMixpanel:
         self._stopping.clear()
         server = _Server(("127.0.0.1", 0), _Handler, self)
         self._server = server
+        self._url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -454,6 +456,9 @@ class FakeMixpanel:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        # Cleared last: a request the client abandoned may still be finishing in a handler
+        # thread above, and it builds URLs from `base_url`.
+        self._url = None
 
     def __enter__(self) -> Self:
         return self.start()
