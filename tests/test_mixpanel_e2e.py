@@ -527,6 +527,17 @@ def test_cli_list_sign_fetch_analyze(fake: FakeMixpanel, tmp_path: Path) -> None
     assert leaks == [[], [], []]
 
 
+def test_cli_signals_for_replay_ids_match_local(fake: FakeMixpanel, tmp_path: Path) -> None:
+    code, out, err = _cli(fake, tmp_path, "analyze", CHECKOUT, "--signals", "-o", "ndjson")
+    assert code == 0, err
+    local = CliRunner().invoke(
+        replaykit.cli.cli,
+        ["analyze", str(RECORDINGS / f"{CHECKOUT}.json"), "--signals", "-o", "ndjson"],
+    )
+    assert out == local.stdout
+    assert any(json.loads(line).get("record") == "signal" for line in out.splitlines())
+
+
 def test_cli_errors_map_to_exit_codes(fake: FakeMixpanel, tmp_path: Path) -> None:
     fake.faults.missing_chunks = {0}
     code, out, err = _cli(fake, tmp_path, "analyze", LOGIN)

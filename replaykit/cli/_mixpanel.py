@@ -475,8 +475,11 @@ def analyzed_from_mixpanel(
     *,
     concurrency: int,
     on_missing_config: Callable[[ConfigError], None],
+    signals: str | None = None,
 ) -> Generator[AnalyzedReplay, None, None]:
-    """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it."""
+    """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it.
+
+    ``signals`` names the preset to detect frustration signals with, if any."""
     try:
         config = config_from(params)
     except ConfigError as exc:
@@ -484,7 +487,8 @@ def analyzed_from_mixpanel(
         return
     with open_client(config) as (portal, mp):
         progress = Progress(len(replay_ids))
-        for replay in iterate_stage(portal, mp.analyze(replay_ids, concurrency=concurrency)):
+        stage = mp.analyze(replay_ids, concurrency=concurrency, signals=signals)
+        for replay in iterate_stage(portal, stage):
             progress.step(replay.replay_id)
             yield replay
         if progress.live:

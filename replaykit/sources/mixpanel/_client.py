@@ -40,6 +40,7 @@ from ..._api import AnalyzedReplay
 from ..._errors import ReplaykitError, UsageError
 from ...analysis._actions import Coverage
 from ...analysis._options import AnalyzerOptions
+from ...analysis._signal_config import SignalConfig
 from ...rrweb._model import EventChunk
 from ._config import MixpanelConfig
 from ._discover import DateArg, ReplayDescriptor, discover
@@ -307,8 +308,12 @@ class MixpanelClient:
         concurrency: int | None = None,
         options: AnalyzerOptions | None = None,
         retention_days: int | None = None,
+        signals: SignalConfig | str | None = None,
     ) -> AbstractAsyncContextManager[MemoryObjectReceiveStream[AnalyzedReplay]]:
         """Fetch and analyze many replays, ``concurrency`` at a time, in completion order.
+
+        ``signals`` (a preset name or :class:`~replaykit.SignalConfig`) also detects
+        frustration signals into each ``AnalyzedReplay.signals``.
 
         ``async with mp.analyze(ids) as replays: async for replay in replays: ...``.
         ``replays`` are ids or descriptors (an async iterable such as :meth:`discover`
@@ -322,7 +327,7 @@ class MixpanelClient:
         session = self._session
 
         async def work(target: ReplayDescriptor, signed: SignedReplay) -> AnalyzedReplay:
-            return await analyze_one(session, target, signed, options)
+            return await analyze_one(session, target, signed, options, signals)
 
         def failed(replay_id: str, exc: ReplaykitError) -> AnalyzedReplay:
             return AnalyzedReplay(

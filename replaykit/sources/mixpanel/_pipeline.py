@@ -35,6 +35,8 @@ from ..._errors import (
 )
 from ...analysis._analyzer import ReplayAnalyzer
 from ...analysis._options import AnalyzerOptions
+from ...analysis._signal_config import SignalConfig
+from ...analysis._signals import detect_signals
 from ...rrweb._model import EventChunk
 from ._discover import ReplayDescriptor, discover
 from ._fetch import Walk, decoded_delivery
@@ -84,8 +86,10 @@ async def analyze_one(
     target: ReplayDescriptor,
     signed: SignedReplay,
     options: AnalyzerOptions | None,
+    signals: SignalConfig | str | None = None,
 ) -> AnalyzedReplay:
-    """Walk one replay and analyze its chunks as they arrive."""
+    """Walk one replay and analyze its chunks as they arrive (and detect ``signals`` with
+    that config or preset when given)."""
     analyzer = ReplayAnalyzer(target.replay_id, options)
     actions = []
 
@@ -99,11 +103,17 @@ async def analyze_one(
     await walk.run(deliver)
     await finish(walk.truncated)
     actions.extend(analyzer.finish())
+    found = (
+        detect_signals(target.replay_id, actions, analyzer.tape, signals)
+        if signals is not None
+        else []
+    )
     return AnalyzedReplay(
         replay_id=target.replay_id,
         source=f"mixpanel:{target.replay_id}",
         actions=actions,
         coverage=analyzer.coverage,
+        signals=found,
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
     )
