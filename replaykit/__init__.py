@@ -15,6 +15,8 @@ Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
 
 from contextlib import suppress as _suppress
 
+from msgspec import Struct as _Struct
+
 from ._api import (
     AnalyzedReplay,
     ReplayFailure,
@@ -166,10 +168,14 @@ __all__ = [
     "sniff_format",
 ]
 
-# Public names report the public module, so reprs and docs say `replaykit.Action`.
+# Public functions and errors report the public module, so tracebacks and docs say
+# `replaykit.analyze`. Structs keep their defining module: msgspec resolves their
+# (postponed) annotations in that module's namespace when it builds a decoder.
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, tuple):
+    if isinstance(_obj, type) and issubclass(_obj, _Struct):
+        continue
+    if hasattr(_obj, "__module__") and not isinstance(_obj, tuple | dict):
         with _suppress(AttributeError, TypeError):
             _obj.__module__ = "replaykit"
 del _name, _obj

@@ -6,6 +6,8 @@ sockets (Insights discovery, bulk signing, the signed CDN and raw export), with 
 for the failures a client must survive.
 """
 
+from msgspec import Struct as _Struct
+
 from ._fake_mixpanel import FakeMixpanel, FakeReplay, FaultRule, Faults, LoggedRequest
 from ._truth import (
     KindScore,
@@ -34,7 +36,10 @@ __all__ = [
     "truth_items",
 ]
 
-# Public names report the public module, so reprs and docs say `replaykit.testing.FakeMixpanel`.
+# Public names report the public module, so reprs and docs say `replaykit.testing.FakeMixpanel`;
+# Structs keep theirs (msgspec resolves their annotations in the defining module).
 for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+    _obj = globals()[_name]
+    if not (isinstance(_obj, type) and issubclass(_obj, _Struct)):
+        _obj.__module__ = __name__
+del _name, _obj
