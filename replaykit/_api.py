@@ -16,12 +16,14 @@ import msgspec
 
 from ._errors import RecordingFormatError, ReplaykitError
 from .analysis._actions import Action, Coverage
+from .analysis._activity import active_time
 from .analysis._analyzer import ReplayAnalyzer
 from .analysis._options import AnalyzerOptions
 from .analysis._signal import Signal
 from .analysis._signal_config import SignalConfig
 from .analysis._signals import detect_signals
 from .analysis._timeline import markdown_timeline
+from .analysis._visits import PageVisit, page_visits
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
 from .rrweb._model import EventChunk
 from .sources._local import LocalSource, Recording
@@ -65,9 +67,11 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     """One replay's analysis: its actions in time order and what was seen/skipped.
 
     ``signals`` holds the frustration signals in time order when they were asked for
-    (``signals=`` on the analyze functions). ``failure`` is set (and ``actions`` empty)
-    when the replay could not be read and the caller asked for failures to be recorded
-    rather than raised.
+    (``signals=`` on the analyze functions). ``active_ms`` is the active time (PostHog's
+    definition: time with user activity, gaps over 5 s excluded) and ``visits`` the page
+    visits (enter, leave, dwell, active time, scroll depth per page). ``failure`` is set
+    (and ``actions`` empty) when the replay could not be read and the caller asked for
+    failures to be recorded rather than raised.
     """
 
     replay_id: str
@@ -75,6 +79,8 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     actions: list[Action]
     coverage: Coverage
     signals: list[Signal] = []
+    active_ms: int | None = None
+    visits: list[PageVisit] = []
     start_timestamp: int | None = None
     end_timestamp: int | None = None
     failure: ReplayFailure | None = None
@@ -189,6 +195,8 @@ async def analyze_recording(
         actions=actions,
         coverage=analyzer.coverage,
         signals=found,
+        active_ms=active_time(analyzer.tape).active_ms,
+        visits=page_visits(actions, analyzer.tape),
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
     )

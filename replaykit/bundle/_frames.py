@@ -6,10 +6,11 @@ extends those lists (values only: no row dicts, no DataFrame per replay), and
 documented schema, so a batch is built in a single conversion. The replay Structs
 themselves are not kept.
 
-Page visits and active time: given the replay's tape, they are the signal detectors'
-(``page_visits``, ``active_time``: PostHog's active time over every event). An
-:class:`~replaykit.AnalyzedReplay` carries no tape, so otherwise they are derived from
-its actions:
+Page visits and active time are the signal detectors' (``page_visits``, ``active_time``:
+PostHog's active time over every event): an :class:`~replaykit.AnalyzedReplay` from the
+analyze functions carries them (``visits``, ``active_ms``), and a tape passed to ``add``
+recomputes them. A replay built without them (by hand, or decoded from older output)
+falls back to its actions:
 
 - a visit starts at each ``navigation`` action and ends at the next navigation in the
   same tab (``window_id``), or at the replay's end;
@@ -44,7 +45,7 @@ from ..analysis._activity import active_time
 from ..analysis._labels import normalize_url
 from ..analysis._signal import SIGNAL_KINDS, Signal
 from ..analysis._tape import Tape
-from ..analysis._visits import page_visits
+from ..analysis._visits import PageVisit, page_visits
 from ..rrweb._model import (
     CustomEvent,
     Event,
@@ -194,7 +195,7 @@ def _visits_from_actions(actions: Sequence[Action], end: int | None) -> list[_Vi
     return out
 
 
-def _visits_from_tape(actions: Sequence[Action], tape: Tape) -> list[_Visit]:
+def _detector_visits(found: Sequence[PageVisit]) -> list[_Visit]:
     """Visits as the signal detectors define them (with per-visit active time)."""
     return [
         _Visit(
@@ -208,7 +209,7 @@ def _visits_from_tape(actions: Sequence[Action], tape: Tape) -> list[_Visit]:
             active_ms=v.active_ms,
             max_scroll_y=v.max_scroll_y,
         )
-        for v in page_visits(actions, tape)
+        for v in found
     ]
 
 
@@ -287,8 +288,12 @@ class FrameBuffers:
         day = day_of(start)
         rid = replay.replay_id
         if tape is not None and replay.actions:
-            visits = _visits_from_tape(replay.actions, tape)
+            visits = _detector_visits(page_visits(replay.actions, tape))
             active = active_time(tape).active_ms
+        elif replay.visits and replay.active_ms is not None:
+            # Computed by the analysis itself (`AnalyzedReplay.visits`/`active_ms`).
+            visits = _detector_visits(replay.visits)
+            active = replay.active_ms
         else:
             visits = _visits_from_actions(replay.actions, replay.end_timestamp)
             active = active_ms(replay.actions)

@@ -33,10 +33,12 @@ from ..._errors import (
     ReplayNotFoundError,
     SessionReplayAccessError,
 )
+from ...analysis._activity import active_time
 from ...analysis._analyzer import ReplayAnalyzer
 from ...analysis._options import AnalyzerOptions
 from ...analysis._signal_config import SignalConfig
 from ...analysis._signals import detect_signals
+from ...analysis._visits import page_visits
 from ...rrweb._model import EventChunk
 from ._discover import ReplayDescriptor, discover
 from ._fetch import Walk, decoded_delivery
@@ -114,6 +116,8 @@ async def analyze_one(
         actions=actions,
         coverage=analyzer.coverage,
         signals=found,
+        active_ms=active_time(analyzer.tape).active_ms,
+        visits=page_visits(actions, analyzer.tape),
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
     )
