@@ -246,7 +246,11 @@ def aggregate_command(
     )
     remote_replays: Iterator[AnalyzedReplay] = (
         analyzed_from_mixpanel(
-            replay_ids, dict(mixpanel), concurrency=concurrency, on_missing_config=no_mixpanel
+            replay_ids,
+            dict(mixpanel),
+            concurrency=concurrency,
+            on_missing_config=no_mixpanel,
+            signals=preset if with_signals else None,
         )
         if replay_ids
         else iter(())
