@@ -137,7 +137,7 @@ def _clear_bundle(directory: Path) -> None:
     "with_signals",
     default=True,
     show_default=True,
-    help="Detect frustration signals (local recordings).",
+    help="Detect frustration signals.",
 )
 @click.option(
     "--preset",
