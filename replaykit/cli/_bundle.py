@@ -204,8 +204,7 @@ def aggregate_command(
     Results stream to OUT as a hive-partitioned Parquet dataset per frame (sessions,
     actions, signals, pages, events, mixpanel), batch by batch, so memory stays flat. A
     recording that cannot be read is reported on stderr and kept as a failed session;
-    the exit code is then 1 (or the failure's own code). Mixpanel replays are analyzed
-    without signals.
+    the exit code is then 1 (or the failure's own code).
 
     \b
     Examples:
