@@ -62,7 +62,11 @@ another project gets 403 (400 when export omits it).
   ``Content-Length``: half the body, then close), ``cut`` (no length, close mid-JSON),
   ``invalid_json`` (200 with a non-JSON body), ``error_200`` (200 ``{"error": ...}``),
   ``non_list`` (a JSON object instead of an array), ``empty`` (``[]``), ``delay`` (wait
-  ``delay`` s before answering), ``slow`` (send the body in 4 parts, ``delay`` s apart).
+  ``delay`` s before answering), ``slow`` (send the body in 4 parts, ``delay`` s apart),
+  ``redirect`` (answer ``status``, a 3xx, 302 otherwise, with ``Location: location``).
+- ``cdn_origin``: signed CDN prefixes name this origin instead of ``base_url`` (and tokens
+  are checked against it), so CDN requests can go through a proxy in front of the fake —
+  say, one whose connects time out — while the API routes do not.
 
 **Observation.** ``fake.requests`` is a thread-safe snapshot of :class:`LoggedRequest`
 (route, method, path, params, headers with ``Authorization`` replaced by ``REDACTED``, JSON
@@ -118,6 +122,7 @@ FaultAction = Literal[
     "empty",
     "delay",
     "slow",
+    "redirect",
 ]
 SENSITIVE_FLAG = "SESSION_RECORDING_SENSITIVE_DATA"
 _CDN_PATH = re.compile(r"^/cdn/srr-us/([0-9a-f]{40})-(\d+)/(\d{4,})-(\d+)\.json$")
@@ -165,6 +170,7 @@ class FaultRule(msgspec.Struct, kw_only=True):
     delay: float = 0.0
     chunk: int | None = None
     replay_id: str | None = None
+    location: str | None = None
     hits: int = 0
 
 
@@ -187,6 +193,7 @@ class Faults(msgspec.Struct, kw_only=True):
     gate_retry_after: float | str | None = None
     insights_row_cap: int = 3000
     enforce_time_window: bool = False
+    cdn_origin: str | None = None
     rules: list[FaultRule] = msgspec.field(default_factory=list)
 
 
@@ -984,6 +991,10 @@ class _Handler(BaseHTTPRequestHandler):
             if rule.action == "error_200":
                 self._send(200, {"error": "Query failed: try again later"})
                 return
+            if rule.action == "redirect":
+                status = rule.status if 300 <= rule.status < 400 else 302
+                self._send(status, {"error": "moved"}, {"Location": rule.location or "/"})
+                return
             self.rule = rule
         if self.route == "cdn":
             self._route_cdn(path, query, cdn)
@@ -1038,7 +1049,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if rid in faults.sign_omit:
                 continue
-            prefix = f"{fake.base_url}/cdn/srr-us/{fake._sha(rid, env)}-{fake.project_id}/"
+            origin = faults.cdn_origin or fake.base_url
+            prefix = f"{origin}/cdn/srr-us/{fake._sha(rid, env)}-{fake.project_id}/"
             results.append({"replay_id": rid, "url": prefix, "query_string": fake._sign(prefix)})
         if faults.sign_reorder:
             results.reverse()
@@ -1047,7 +1059,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_cdn(self, path: str, query: str, match: re.Match[str] | None) -> None:
         fake = self.server.fake
         faults = fake.faults
-        self.token_id, why = fake._check_token(f"{fake.base_url}{path}", query)
+        origin = faults.cdn_origin or fake.base_url
+        self.token_id, why = fake._check_token(f"{origin}{path}", query)
         if why is not None:
             self._send(403, why)
             return

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from typing import Any, Final
 
+import httpx
 import msgspec
 
 from ..._api import AnalyzedReplay
-from ..._errors import UsageError
+from ..._errors import InvalidResponseError, QueryError, TransientError, UsageError
 from ._discover import DEFAULT_LOOKBACK_DAYS, DateArg, ReplayDescriptor, parse_day
 from ._http import Session
+
+logger = logging.getLogger("replaykit.mixpanel")
 
 __all__ = [
     "EventsTarget",
@@ -167,6 +171,16 @@ async def _export(
     end: dt.date,
     names: Sequence[str] | None,
 ) -> AsyncIterator[_Line]:
+    """The export's event lines, streamed.
+
+    The body is NDJSON, one event per ``\\n``-terminated line. A body that breaks off (read
+    timeout, reset, fewer bytes than announced, a last line with no end that does not
+    decode) is retried while nothing has been handed out yet, and raises
+    :class:`~replaykit.TransientError` after that: the events already yielded cannot be
+    taken back. A body whose first line is not an event (an HTML error page, an
+    ``{"error": ...}`` object) raises instead of reading as "no events"; stray lines
+    after real events are skipped and counted in a warning.
+    """
     cfg = session.config
     params = {
         "from_date": start.isoformat(),
@@ -177,20 +191,89 @@ async def _export(
         params["project_id"] = str(cfg.project_id)
     if names:
         params["event"] = json.dumps(list(names))
-    async with session.api_stream(
-        "GET",
-        f"{cfg.export_base}/export",
-        what="export",
-        params=params,
-        limiter=session.query_limiter,
-    ) as response:
-        async for line in response.aiter_lines():
-            if not line.strip():
-                continue
+    attempt = 0
+    while True:
+        attempt += 1
+        events = skipped = 0
+        failure: TransientError | None = None
+        async with session.api_stream(
+            "GET",
+            f"{cfg.export_base}/export",
+            what="export",
+            params=params,
+            limiter=session.query_limiter,
+        ) as response:
+            pending = bytearray()
             try:
-                yield _LINE.decode(line)
-            except msgspec.DecodeError:
-                continue  # a line that is not an event (the export has no other records)
+                async for piece in response.aiter_bytes():
+                    pending += piece
+                    *lines, rest = pending.split(b"\n")
+                    pending = bytearray(rest)
+                    for line in lines:
+                        parsed = _parse_line(line, events)
+                        if parsed is None:
+                            skipped += 1 if line.strip() else 0
+                            continue
+                        events += 1
+                        yield parsed
+            except httpx.TimeoutException as exc:
+                failure = TransientError(
+                    f"export: timed out reading the answer ({type(exc).__name__})"
+                )
+            except httpx.RequestError as exc:
+                failure = TransientError(f"export: answer cut short ({type(exc).__name__})")
+            if failure is None and pending.strip():
+                # The last line has no "\n": fine if it is whole, but JSON that stops before
+                # it closes means the connection closed mid-line (no length to check).
+                cut = _cut_json(pending)
+                last = None if cut else _parse_line(pending, events)
+                if last is not None:
+                    events += 1
+                    yield last
+                elif cut:
+                    failure = TransientError("export: answer cut short (incomplete line)")
+                else:
+                    skipped += 1
+        if failure is None:
+            if skipped:
+                logger.warning("export: skipped %d lines that are not events", skipped)
+            return
+        if events:
+            failure.message += f" after {events} events"
+            raise failure
+        if await session.give_up(attempt, failure):
+            raise failure
+
+
+def _cut_json(line: bytes | bytearray) -> bool:
+    """True for JSON that stops before it closes (a line the connection cut)."""
+    try:
+        msgspec.json.decode(line)
+    except msgspec.DecodeError as exc:
+        return "truncated" in str(exc)
+    return False
+
+
+def _parse_line(line: bytes | bytearray, events_so_far: int) -> _Line | None:
+    """One export line as an event; None for a blank or stray line after real events.
+
+    Before any event, a line that is not one means the answer is not an event stream at
+    all: QueryError for an ``{"error": ...}`` object, InvalidResponseError otherwise.
+    """
+    if not line.strip():
+        return None
+    try:
+        return _LINE.decode(line)
+    except msgspec.DecodeError:
+        if events_so_far:
+            return None
+    try:
+        data = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        data = None
+    if isinstance(data, dict) and "error" in data:
+        raise QueryError(f"export: {str(data['error'])[:300]}", status=200)
+    raise InvalidResponseError("export: the answer is not NDJSON events", status=200)
 
 
 async def iter_events(

@@ -117,7 +117,11 @@ class Walk:
         status, body, retry_after = 0, b"", None
         async with session.cdn_limiter:
             try:
-                async with session.http.stream("GET", url, timeout=session.cdn_timeout) as response:
+                # Never follow a redirect, whatever the client's default: the signed query
+                # string would go wherever the Location points.
+                async with session.http.stream(
+                    "GET", url, timeout=session.cdn_timeout, follow_redirects=False
+                ) as response:
                     status = response.status_code
                     if status == 200:
                         body = await self._read(response)

@@ -265,6 +265,64 @@ class Session:
         await self.sleep(delay)
         return True
 
+    def _build(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        params: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        headers = {"Authorization": self._auth, "Accept": "application/json"}
+        content = msgspec.json.encode(json) if json is not None else None
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        return self.http.build_request(
+            method, url, params=params, content=content, headers=headers, timeout=self.api_timeout
+        )
+
+    async def _send_once(
+        self, request: httpx.Request, what: str
+    ) -> tuple[httpx.Response | None, TransientError | None]:
+        """One attempt: the open 2xx response, or the retryable failure; raises the others.
+
+        ``follow_redirects=False`` per request, whatever the client's default: a redirect
+        would re-send the ``Authorization`` header (or a body naming the project) to a
+        host nobody configured. A 3xx is reported like any other unexpected status.
+        """
+        started = time.monotonic()
+        try:
+            response = await self.http.send(request, stream=True, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            return None, TransientError(f"{what}: timed out ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            return None, TransientError(f"{what}: connection failed ({type(exc).__name__})")
+        logger.debug(
+            "%s %s -> %d (%.3f s)",
+            request.method,
+            request.url.path,
+            response.status_code,
+            time.monotonic() - started,
+        )
+        if response.is_success:
+            return response, None
+        try:
+            body = await _read_capped(response, 64 << 10)
+        finally:
+            await response.aclose()
+        status = response.status_code
+        failure = api_error(status, body, what, self.config.project_id)
+        if status not in RETRY_STATUSES or not isinstance(failure, TransientError):
+            raise failure
+        failure.retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())
+        return None, failure
+
+    async def give_up(self, attempt: int, failure: TransientError) -> bool:
+        """Wait before the next attempt; True (and the message says so) when out of them."""
+        if await self.wait_before_retry(attempt, failure.retry_after):
+            return False
+        failure.message += f" (after {attempt} attempts)"
+        return True
+
     @asynccontextmanager
     async def api_stream(
         self,
@@ -280,59 +338,24 @@ class Session:
 
         429, 5xx, timeouts and connection errors are retried under the policy; any other
         status raises the mapped :class:`~replaykit.MixpanelError` (see :func:`api_error`).
+        Reading the body is the caller's: a failure there is the caller's to map (see
+        :meth:`api_json`, which retries it).
         """
-        headers = {"Authorization": self._auth, "Accept": "application/json"}
-        content = msgspec.json.encode(json) if json is not None else None
-        if content is not None:
-            headers["Content-Type"] = "application/json"
         attempt = 0
         while True:
             attempt += 1
-            failure: MixpanelError | None = None
-            retry_after: float | None = None
             async with _hold(limiter):
-                request = self.http.build_request(
-                    method,
-                    url,
-                    params=params,
-                    content=content,
-                    headers=headers,
-                    timeout=self.api_timeout,
+                response, failure = await self._send_once(
+                    self._build(method, url, json, params), what
                 )
-                started = time.monotonic()
-                try:
-                    response = await self.http.send(request, stream=True)
-                except httpx.TimeoutException as exc:
-                    failure = TransientError(f"{what}: timed out ({type(exc).__name__})")
-                except httpx.TransportError as exc:
-                    failure = TransientError(f"{what}: connection failed ({type(exc).__name__})")
-                else:
+                if response is not None:
                     try:
-                        logger.debug(
-                            "%s %s -> %d (%.3f s)",
-                            method,
-                            request.url.path,
-                            response.status_code,
-                            time.monotonic() - started,
-                        )
-                        if response.is_success:
-                            yield response
-                            return
-                        body = await _read_capped(response, 64 << 10)
-                        status = response.status_code
-                        retry_after = parse_retry_after(
-                            response.headers.get("Retry-After"), self.clock()
-                        )
+                        yield response
+                        return
                     finally:
                         await response.aclose()
-                    failure = api_error(status, body, what, self.config.project_id)
-                    if status not in RETRY_STATUSES:
-                        raise failure
-            if isinstance(failure, TransientError):
-                failure.retry_after = retry_after
-            if not await self.wait_before_retry(attempt, retry_after):
-                assert failure is not None
-                failure.message += f" (after {attempt} attempts)"
+            assert failure is not None
+            if await self.give_up(attempt, failure):
                 raise failure
 
     async def api_json(
@@ -345,19 +368,57 @@ class Session:
         params: Mapping[str, str] | None = None,
         limiter: anyio.CapacityLimiter | None = None,
     ) -> Any:
-        """Like :meth:`api_stream`, returning the decoded JSON body (``{}`` for 204)."""
-        async with self.api_stream(
-            method, url, what=what, json=json, params=params, limiter=limiter
-        ) as response:
-            body = await response.aread()
-            status = response.status_code
-        if status == 204 or not body.strip():
-            return {}
-        try:
-            return msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            pass
-        raise InvalidResponseError(f"{what}: the answer is not JSON", status=status)
+        """Like :meth:`api_stream`, returning the decoded JSON body (``{}`` for 204).
+
+        The body is read inside the retry loop: a read timeout mid-body, a reset, fewer
+        bytes than ``Content-Length`` or JSON that stops before it closes (a connection
+        closed mid-answer with no length to check) is retried like a failed request. A
+        complete body that is not JSON raises :class:`~replaykit.InvalidResponseError`.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            async with _hold(limiter):
+                response, failure = await self._send_once(
+                    self._build(method, url, json, params), what
+                )
+                if response is not None:
+                    try:
+                        body, failure = await _read_answer(response, what)
+                    finally:
+                        await response.aclose()
+                    if failure is None:
+                        status = response.status_code
+                        if status == 204 or not body.strip():
+                            return {}
+                        value, failure = _decode_answer(body, what, status)
+                        if failure is None:
+                            return value
+            assert failure is not None
+            if await self.give_up(attempt, failure):
+                raise failure
+
+
+async def _read_answer(response: httpx.Response, what: str) -> tuple[bytes, TransientError | None]:
+    """The whole 2xx body, or the transient failure that cut it short."""
+    try:
+        return await response.aread(), None
+    except httpx.TimeoutException as exc:
+        failure = TransientError(f"{what}: timed out reading the answer ({type(exc).__name__})")
+    except httpx.RequestError as exc:
+        failure = TransientError(f"{what}: answer cut short ({type(exc).__name__})")
+    return b"", failure
+
+
+def _decode_answer(body: bytes, what: str, status: int) -> tuple[Any, TransientError | None]:
+    """The decoded JSON, a transient failure for JSON cut short, or InvalidResponseError."""
+    try:
+        return msgspec.json.decode(body), None
+    except msgspec.DecodeError as exc:
+        truncated = "truncated" in str(exc) and body.lstrip()[:1] in (b"{", b"[")
+    if truncated:
+        return None, TransientError(f"{what}: answer cut short (incomplete JSON)")
+    raise InvalidResponseError(f"{what}: the answer is not JSON", status=status)
 
 
 @asynccontextmanager
