@@ -22,7 +22,8 @@ def test_all_is_exactly_the_public_names() -> None:
         name
         for name in dir(replaykit)
         if not name.startswith("_")
-        and name not in {"sync", "cli", "testing", "analysis", "rrweb", "sources", "bundle"}
+        and name
+        not in {"sync", "cli", "testing", "analysis", "rrweb", "sources", "bundle", "distributed"}
     )
     assert sorted(replaykit.__all__) == public
 

@@ -34,7 +34,12 @@ from ..bundle._bundle import MANIFEST, ReplayBundle
 from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
-from ._mixpanel import analyzed_from_mixpanel, looks_like_replay_id, mixpanel_options
+from ._mixpanel import (
+    analyzed_from_mixpanel,
+    config_from,
+    looks_like_replay_id,
+    mixpanel_options,
+)
 
 __all__ = ["aggregate_command", "query_group", "report_command"]
 
@@ -184,6 +189,25 @@ def _clear_bundle(directory: Path) -> None:
     show_default=True,
     help="How to print the run's summary.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(("local", "ray")),
+    help="Run in parallel: local (worker processes on every core) or ray (Ray tasks on "
+    "the cluster ray.init() reaches; needs replaykit[ray]). Default: this process only.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes for --engine local (default: every CPU; implies local); "
+    "tasks in flight for --engine ray.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Replays per chunk of parallel work (--engine).",
+)
 @mixpanel_options
 def aggregate_command(
     targets: tuple[str, ...],
@@ -197,6 +221,9 @@ def aggregate_command(
     batch_rows: int,
     concurrency: int,
     output: str,
+    engine: str | None,
+    workers: int | None,
+    chunk_size: int,
     **mixpanel: object,
 ) -> None:
     """Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.
@@ -206,10 +233,14 @@ def aggregate_command(
     recording that cannot be read is reported on stderr and kept as a failed session;
     the exit code is then 1 (or the failure's own code).
 
+    With --engine local (or --workers N) the work runs in chunks on every core; with
+    --engine ray on a Ray cluster. The dataset is the same either way.
+
     \b
     Examples:
       replaykit aggregate recordings/ --out bundle/
       replaykit aggregate 'exports/**/*.json.gz' --out bundle/ --preset posthog -o json
+      replaykit aggregate recordings/ --out bundle/ --engine local --workers 8
       replaykit query bundle/ top-clicks
     """
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -230,6 +261,29 @@ def aggregate_command(
                 err=True,
             )
             failures.append(4)
+
+    if engine is not None or workers is not None:
+        codes = _aggregate_parallel(
+            local,
+            replay_ids,
+            out_dir,
+            engine=engine or "local",
+            workers=workers,
+            chunk_size=chunk_size,
+            signals=preset if with_signals else None,
+            events=events,
+            input_format=input_format,
+            max_input_bytes=max_input_mb << 20,
+            batch_rows=batch_rows,
+            concurrency=concurrency,
+            output=output,
+            mixpanel=dict(mixpanel),
+            no_mixpanel=no_mixpanel,
+        )
+        failures.extend(codes)
+        if failures:
+            sys.exit(failures[0])
+        return
 
     local_replays: Iterator[AnalyzedReplay] = (
         sync.analyze(
@@ -282,6 +336,94 @@ def aggregate_command(
             click.echo(f"{key.ljust(width)}  {value}")
     if failures:
         sys.exit(failures[0])
+
+
+def _aggregate_parallel(
+    local: list[str],
+    replay_ids: list[str],
+    out_dir: Path,
+    *,
+    engine: str,
+    workers: int | None,
+    chunk_size: int,
+    signals: str | None,
+    events: bool,
+    input_format: str,
+    max_input_bytes: int,
+    batch_rows: int,
+    concurrency: int,
+    output: str,
+    mixpanel: dict[str, Any],
+    no_mixpanel: Callable[[ConfigError], None],
+) -> list[int]:
+    """``aggregate --engine``: the chunked run of :mod:`replaykit.distributed`; returns the
+    exit codes of the replays that failed (reported on stderr like the in-process run)."""
+    from ..distributed import ChunkOptions, LocalFiles, MixpanelSource, run_groups
+    from ..distributed._run import InputGroup
+
+    groups: list[InputGroup] = []
+    if local:
+        groups.append((LocalFiles(), local))
+    if replay_ids:
+        config_file = mixpanel.get("config_file")
+        try:
+            config = config_from(mixpanel)
+        except ConfigError as exc:
+            no_mixpanel(exc)
+        else:
+            # Only the non-secret fields go to the workers; they read the credentials
+            # from the same variables or config file this process used.
+            source = MixpanelSource.from_config(config)
+            if isinstance(config_file, str):
+                source = msgspec.structs.replace(source, config_file=config_file)
+            groups.append((source, replay_ids))
+    summary = run_groups(
+        groups,
+        out=out_dir,
+        engine="ray" if engine == "ray" else "local",
+        workers=workers if engine == "local" else None,
+        max_in_flight=workers if engine == "ray" else None,
+        chunk_size=chunk_size,
+        options=ChunkOptions(
+            signals=signals,
+            format=input_format,
+            max_input_bytes=max_input_bytes,
+            fetch_concurrency=concurrency,
+            events=events,
+            batch_rows=batch_rows,
+        ),
+        progress=sys.stderr,
+    )
+    codes: list[int] = []
+    for failure in summary.failures:
+        if failure.skipped:
+            click.echo(f"replaykit: skipped {failure.source}: {failure.message}", err=True)
+        else:
+            message = failure.message.removeprefix(f"{failure.replay_id}: ")
+            click.echo(f"replaykit: error: {failure.source}: {message}", err=True)
+            codes.append(failure.exit_code)
+    report = _summary(ReplayBundle.scan(out_dir), out_dir)
+    report.update(
+        engine=summary.engine,
+        workers=summary.workers,
+        chunks=summary.chunks,
+        retries=summary.retries,
+        seconds=round(summary.seconds, 3),
+        replays_per_s=round(summary.replays_per_s, 1),
+    )
+    _print_summary(report, output)
+    return codes
+
+
+def _print_summary(summary: dict[str, Any], output: str) -> None:
+    if output == "json":
+        sys.stdout.write(_encoder.encode(summary).decode() + "\n")
+        return
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items() if v) or "-"
+        click.echo(f"{key.ljust(width)}  {'-' if value is None else value}")
 
 
 def _summary(bundle: ReplayBundle, directory: Path) -> dict[str, Any]:
