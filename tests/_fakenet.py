@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from replaykit import ClientLimits, MixpanelClient, MixpanelConfig, RetryPolicy, Timeouts
@@ -122,10 +123,26 @@ def cli_env(fake: FakeMixpanel, tmp_path: Path) -> dict[str, str | None]:
     }
 
 
-def run_cli(fake: FakeMixpanel, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    """``replaykit ARGS --base-url FAKE`` in process, through the console entry point."""
+def run_cli(
+    fake: FakeMixpanel, tmp_path: Path, *args: str, sleeps: Sleeps | None = None
+) -> tuple[int, str, str]:
+    """``replaykit ARGS --base-url FAKE`` in process, through the console entry point.
+
+    The CLI's client factory (its one test seam) is swapped for one whose retries never
+    wait (3 attempts, recorded in ``sleeps``); everything else is the CLI's own.
+    """
+    import replaykit.cli._mixpanel as cli_mixpanel
+
+    def factory(cfg: MixpanelConfig) -> MixpanelClient:
+        retry = RetryPolicy(max_attempts=3, base_delay=0.5)
+        return MixpanelClient(cfg, retry=retry, sleep=sleeps or Sleeps(), rand=lambda: 0.0)
+
     runner = CliRunner()
-    with runner.isolation(env=cli_env(fake, tmp_path)) as (out, err, _):
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        runner.isolation(env=cli_env(fake, tmp_path)) as (out, err, _),
+    ):
+        patch.setattr(cli_mixpanel, "client_factory", factory)
         try:
             main([*args, "--base-url", fake.base_url])
             code = 0

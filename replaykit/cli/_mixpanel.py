@@ -63,6 +63,24 @@ REVEAL_WARNING = (
 client_factory: Callable[[MixpanelConfig], MixpanelClient] = MixpanelClient
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control and bidi-override characters shown as ``\\xNN`` escapes.
+
+    Replay ids come from the network: one holding ``ESC ]...`` or ``ESC [2J`` would drive
+    the terminal it is printed on (retitle it, clear it, forge earlier lines), and a bidi
+    override would make it read as another id.
+    """
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def looks_like_replay_id(arg: str) -> bool:
     """True for an argument that names no file and could be a Mixpanel replay id."""
     if Path(arg).exists() or arg.endswith(RECORDING_SUFFIXES):
@@ -212,7 +230,7 @@ class Progress:
         self.count += 1
         if self.live:
             of = f"/{self.total}" if self.total else ""
-            self.stream.write(f"\r\x1b[2K[{self.count}{of}] {label[:70]}")
+            self.stream.write(f"\r\x1b[2K[{self.count}{of}] {printable(label)[:70]}")
             self.stream.flush()
 
     def done(self, summary: str) -> None:
@@ -260,7 +278,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, dict | list):
         return _encoder.encode(value).decode()[:60]
-    return str(value)[:80]
+    return printable(str(value))[:80]  # a table is read on a terminal: no raw controls
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -414,7 +432,8 @@ def fetch_command(
                     counts["failed"] += 1
                     failures.append(result.failure.exit_code)
                     click.echo(
-                        f"replaykit: error: {result.replay_id}: {result.failure.message}",
+                        f"replaykit: error: {printable(result.replay_id)}: "
+                        f"{printable(result.failure.message)}",
                         err=True,
                     )
                 else:
@@ -580,7 +599,9 @@ def for_user_command(
             else:
                 failures.append(replay.failure.exit_code)
                 click.echo(
-                    f"replaykit: error: {replay.replay_id}: {replay.failure.message}", err=True
+                    f"replaykit: error: {printable(replay.replay_id)}: "
+                    f"{printable(replay.failure.message)}",
+                    err=True,
                 )
 
     with closing(source):  # ends the event loop thread however writing ends

@@ -57,9 +57,10 @@ another project gets 403 (400 when export omits it).
 - ``rules``: scripted :class:`FaultRule` faults, most easily added with
   :meth:`FakeMixpanel.inject`: on the ``on_call``-th request of a route (optionally only for
   one ``chunk``/``replay_id``) and the ``times - 1`` after it, do ``action``:
-  ``status`` (answer ``status``, with ``Retry-After: retry_after`` when set; so a 429, or a
-  5xx burst of N then success), ``reset`` (TCP reset before any answer), ``truncate`` (lying
-  ``Content-Length``: half the body, then close), ``cut`` (no length, close mid-JSON),
+  ``status`` (answer ``status``, with ``Retry-After: retry_after`` when set, and ``body`` as
+  the ``error`` text when set; so a 429, or a 5xx burst of N then success), ``reset``
+  (TCP reset before any answer), ``truncate`` (lying ``Content-Length``: half the body,
+  then close), ``cut`` (no length, close mid-JSON),
   ``invalid_json`` (200 with a non-JSON body), ``error_200`` (200 ``{"error": ...}``),
   ``non_list`` (a JSON object instead of an array), ``empty`` (``[]``), ``delay`` (wait
   ``delay`` s before answering), ``slow`` (send the body in 4 parts, ``delay`` s apart),
@@ -171,6 +172,7 @@ class FaultRule(msgspec.Struct, kw_only=True):
     chunk: int | None = None
     replay_id: str | None = None
     location: str | None = None
+    body: str | None = None
     hits: int = 0
 
 
@@ -983,6 +985,7 @@ class _Handler(BaseHTTPRequestHandler):
             if rule.action == "status":
                 hdrs = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
                 message = "rate limited" if rule.status == 429 else f"fault {rule.status}"
+                message = message if rule.body is None else rule.body
                 self._send(rule.status, {"error": message, "status": "error"}, hdrs)
                 return
             if rule.action == "invalid_json":

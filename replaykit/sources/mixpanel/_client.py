@@ -389,7 +389,15 @@ class MixpanelClient:
         items = [replays] if isinstance(replays, str | ReplayDescriptor) else replays
         workers = self._concurrency(concurrency)
         directory = Path(out_dir)
-        directory.mkdir(parents=True, exist_ok=True)
+        problem: str | None
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+        else:
+            problem = None
+        if problem is not None:  # raised outside the handler: no OSError chained
+            raise UsageError(f"cannot create the output directory {directory}: {problem}")
         session = self._session
 
         def skip(replay_id: str) -> FetchedReplay | None:

@@ -5,6 +5,11 @@ line, exactly as recorded (nothing dropped or re-encoded), ready for rrweb-playe
 written to a hidden temporary file in the same directory and renamed into place only when
 the walk completed, so a file that exists is complete: a later run skips it (resumable),
 and an interrupted run leaves no half-written file under the final name.
+
+Replay ids come from the network and are treated as hostile: :func:`safe_filename` maps
+every id to one plain name inside the directory (no separators, no ``..``, no control
+characters, no device names, bounded length), and distinct ids never share a name, not
+even on a case-insensitive file system.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
@@ -22,13 +28,15 @@ import anyio
 import msgspec
 
 from ..._api import ReplayFailure
-from ..._errors import RecordingFormatError
+from ..._errors import RecordingFormatError, ReplaykitError
 from ._fetch import Delivery
 
 __all__ = ["FetchedReplay", "ReplayWriter", "safe_filename"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_HASHED = re.compile(r"(?:^|-)[0-9a-f]{16}$")  # how a hashed name's stem ends
 _MAX_STEM = 100
+_STALE_S: Final = 600.0  # a temporary file nobody wrote to for this long is a dead run's
 _RESERVED: Final = frozenset(
     {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 )
@@ -57,16 +65,23 @@ class FetchedReplay(msgspec.Struct, frozen=True, kw_only=True):
 def safe_filename(replay_id: str) -> str:
     """A file name for ``replay_id`` that is safe on every common file system.
 
-    Ids made of letters, digits, ``.``, ``_`` and ``-`` are kept as they are; anything
-    else (separators, ``..``, control characters, reserved device names, very long ids)
-    is replaced and a short hash of the original id is appended, so distinct ids never
-    share a file.
+    Ids made of lower-case letters, digits, ``.``, ``_`` and ``-`` are kept as they are
+    (Mixpanel's ids are lower-case UUIDs); anything else (separators, ``..``, control
+    characters, reserved device names, upper case, very long ids) is replaced and a hash
+    of the original id is appended, so distinct ids never share a file:
+
+    - a kept id never ends like a hashed name (``-`` and 16 hex digits), so no id can
+      take another's hashed name;
+    - upper case always gets a hash, so ``Abc`` and ``abc`` stay apart where the file
+      system ignores case (macOS, Windows).
     """
     stem = _UNSAFE.sub("_", replay_id)
     plain = (
         stem == replay_id
         and 0 < len(stem) <= _MAX_STEM
         and not stem.startswith(".")
+        and stem == stem.lower()
+        and not _HASHED.search(stem)
         and stem.split(".")[0].upper() not in _RESERVED
     )
     if not plain:
@@ -100,12 +115,28 @@ class ReplayWriter:
         return self.path.is_file()
 
     async def write(self, run: Callable[[Delivery], Awaitable[None]]) -> None:
-        """Run the walk ``run(deliver)`` into the temporary file; rename it when done."""
-        for stale in self.path.parent.glob(f".{self.path.name}.*.part"):
-            stale.unlink(missing_ok=True)  # left by an interrupted earlier run
+        """Run the walk ``run(deliver)`` into the temporary file; rename it when done.
+
+        A file system error (no space, no permission) raises :class:`ReplaykitError`
+        naming the file: it fails this replay, not the run.
+        """
+        try:
+            await self._write(run)
+        except OSError as exc:
+            error = ReplaykitError(
+                f"cannot write {self.path.name}: {exc.strerror or type(exc).__name__}",
+                replay_id=self.replay_id,
+            )
+        else:
+            return
+        raise error  # outside the handler: the OSError is not chained
+
+    async def _write(self, run: Callable[[Delivery], Awaitable[None]]) -> None:
+        await anyio.to_thread.run_sync(self._sweep)
         done = False
         try:
-            async with await anyio.open_file(self._temp, "wb") as fh:
+            # "x": never through a file (or symlink) that is already there.
+            async with await anyio.open_file(self._temp, "xb") as fh:
                 await fh.write(b"[")
 
                 async def deliver(index: int, body: bytes) -> None:
@@ -131,3 +162,17 @@ class ReplayWriter:
 
     def _discard(self) -> None:
         self._temp.unlink(missing_ok=True)
+
+    def _sweep(self) -> None:
+        """Delete this replay's temporary files left by runs that died (killed, crashed).
+
+        Only stale ones: a temporary file written to in the last ``_STALE_S`` seconds may
+        belong to another run writing the same directory right now.
+        """
+        now = time.time()
+        for stale in self.path.parent.glob(f".{self.path.name}.*.part"):
+            try:
+                if now - stale.stat().st_mtime > _STALE_S:
+                    stale.unlink()
+            except FileNotFoundError:
+                pass

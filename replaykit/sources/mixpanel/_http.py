@@ -17,6 +17,7 @@ import base64
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -53,6 +54,7 @@ logger = logging.getLogger("replaykit.mixpanel")
 SENSITIVE_FLAG: Final = "SESSION_RECORDING_SENSITIVE_DATA"
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 _ERROR_TEXT_MAX = 300  # server error text kept in messages: enough to act on, never a dump
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -184,7 +186,8 @@ def _error_text(body: bytes) -> str:
     else:
         text = data.get("error", data) if isinstance(data, dict) else data
         text = text if isinstance(text, str) else msgspec.json.encode(text).decode()
-    text = " ".join(text.split())
+    # Server text goes into messages printed on terminals: no control characters.
+    text = " ".join(_CONTROL.sub(" ", text).split())
     return text[:_ERROR_TEXT_MAX] + ("…" if len(text) > _ERROR_TEXT_MAX else "")
 
 

@@ -28,7 +28,6 @@ from ..._errors import (
     AuthenticationError,
     ConfigError,
     MixpanelError,
-    RecordingError,
     ReplaykitError,
     ReplayNotFoundError,
     SessionReplayAccessError,
@@ -153,6 +152,16 @@ async def _resolve(
     async with targets, out:
         pending: list[str] = []
         taken = 0
+        # One result per replay id: a repeated id is dropped, so no two workers ever walk
+        # (or write the file of) the same replay at once.
+        seen: set[str] = set()
+
+        def first_time(item: ReplayInput) -> bool:
+            rid = item if isinstance(item, str) else item.replay_id
+            if rid in seen:
+                return False
+            seen.add(rid)
+            return True
 
         async def flush() -> None:
             for d in await _hydrate(session, pending):
@@ -179,8 +188,9 @@ async def _resolve(
                 async for item in iterator:
                     if limit is not None and taken >= limit:
                         break
-                    taken += 1
-                    await take(item)
+                    if first_time(item):
+                        taken += 1
+                        await take(item)
             finally:
                 aclose = getattr(iterator, "aclose", None)
                 if aclose is not None:
@@ -189,8 +199,9 @@ async def _resolve(
             for item in items:
                 if limit is not None and taken >= limit:
                     break
-                taken += 1
-                await take(item)
+                if first_time(item):
+                    taken += 1
+                    await take(item)
         if pending:
             await flush()
 
@@ -246,7 +257,7 @@ async def _worker(
                     result = await work(target, signed)
                 except FATAL:
                     raise
-                except (MixpanelError, RecordingError) as exc:
+                except ReplaykitError as exc:  # the replay's own trouble, or its file's
                     logger.info("replay %s failed: %s", target.replay_id, exc.message)
                     result = failed(target.replay_id, exc)
             await out.send(result)
@@ -265,6 +276,8 @@ async def run_pipeline(
     skip: Callable[[str], R | None] | None = None,
 ) -> None:
     """Run the stages for ``items`` and send one result per replay on ``out``.
+
+    A replay id given twice is fetched (and reported) once.
 
     ``work(descriptor, signed)`` produces a replay's result; an error of the replay turns
     into ``failed(replay_id, error)``. ``skip(replay_id)`` may answer for a replay without
