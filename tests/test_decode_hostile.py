@@ -324,7 +324,8 @@ def test_compression_bomb_is_too_large_quickly(wbits: int) -> None:
     started = time.perf_counter()
     with pytest.raises(RecordingTooLargeError):
         decode_events(bomb, max_input_bytes=10 << 20, replay_id="bomb")
-    assert time.perf_counter() - started < 2.0
+    # A guard against inflating the whole bomb (seconds and gigabytes), not a speed target.
+    assert time.perf_counter() - started < 10.0
 
 
 def test_bomb_of_valid_events_is_too_large() -> None:
