@@ -124,12 +124,17 @@ def cli_env(fake: FakeMixpanel, tmp_path: Path) -> dict[str, str | None]:
 
 
 def run_cli(
-    fake: FakeMixpanel, tmp_path: Path, *args: str, sleeps: Sleeps | None = None
+    fake: FakeMixpanel,
+    tmp_path: Path,
+    *args: str,
+    sleeps: Sleeps | None = None,
+    env: dict[str, str | None] | None = None,
 ) -> tuple[int, str, str]:
     """``replaykit ARGS --base-url FAKE`` in process, through the console entry point.
 
     The CLI's client factory (its one test seam) is swapped for one whose retries never
-    wait (3 attempts, recorded in ``sleeps``); everything else is the CLI's own.
+    wait (3 attempts, recorded in ``sleeps``); everything else is the CLI's own. ``env``
+    overrides the environment (``None`` unsets a variable).
     """
     import replaykit.cli._mixpanel as cli_mixpanel
 
@@ -139,8 +144,9 @@ def run_cli(
 
     runner = CliRunner()
     with (
+        shared_tls_context(),
         pytest.MonkeyPatch.context() as patch,
-        runner.isolation(env=cli_env(fake, tmp_path)) as (out, err, _),
+        runner.isolation(env={**cli_env(fake, tmp_path), **(env or {})}) as (out, err, _),
     ):
         patch.setattr(cli_mixpanel, "client_factory", factory)
         try:
@@ -298,6 +304,18 @@ class ConnectGate:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def shared_tls_context() -> Iterator[None]:
+    """Every httpx client builds a TLS context (20 ms) that tests against the plain-http
+    fake never use: while this is active, they all share one."""
+    import httpx._transports.default as transport
+
+    context = httpx.create_ssl_context()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transport, "create_ssl_context", lambda **_: context)
+        yield
 
 
 @contextlib.contextmanager

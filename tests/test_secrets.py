@@ -11,6 +11,7 @@ file. Only an explicit ``--reveal-signed-urls`` / ``to_dict(reveal=True)`` shows
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import traceback
 from collections.abc import Iterator
@@ -20,9 +21,22 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from _fakenet import CHECKOUT, LOGIN, RECORDINGS, STEEL, Sleeps, secrets_of
+from _fakenet import run_cli as run_cli_on
 from _mp import CANARY, CFG, MockMixpanel, replay, run_cli
 
-from replaykit import ReplaykitError, SignedURLExpiredError, TransientError
+import replaykit.cli._mixpanel as cli_mixpanel
+from replaykit import (
+    MixpanelClient,
+    MixpanelConfig,
+    QueryError,
+    ReplaykitError,
+    RetryPolicy,
+    SignedURLExpiredError,
+    Timeouts,
+    TransientError,
+)
+from replaykit.testing import FakeMixpanel
 
 pytestmark = pytest.mark.anyio
 
@@ -193,3 +207,216 @@ def test_errors_never_hold_a_credential_by_construction() -> None:
         "status",
         "details",
     }
+
+
+# --------------------------------------------------------------------------- over real sockets
+#
+# The same canary hunt against FakeMixpanel, over the whole surface: a unique token in the
+# secret, in the OAuth token and in every signed URL the fake hands out, both ways of
+# authenticating, faults on every route, every Mixpanel command and output format, the
+# progress line on a terminal, every log record at DEBUG (httpx and httpcore included),
+# every exception chain and every file written.
+
+SECRET_CANARY = "CANARYsecret9f1c2e"
+TOKEN_CANARY = "CANARYtoken77ab3d"
+URL_CANARY = "CANARYurl5e0c4b"
+ALL_CANARIES = (SECRET_CANARY, TOKEN_CANARY, URL_CANARY, "CANARY")
+
+
+class CanaryFake(FakeMixpanel):
+    """A fake whose signed query strings all carry ``URL_CANARY`` (an extra parameter the
+    CDN ignores), so a leaked signed URL is found by one fixed string."""
+
+    def _sign(self, prefix: str) -> str:
+        return f"{super()._sign(prefix)}&Canary={URL_CANARY}"
+
+
+@pytest.fixture
+def canary_fake() -> Iterator[FakeMixpanel]:
+    fake = CanaryFake(secret=SECRET_CANARY, oauth_token=TOKEN_CANARY)
+    for path in sorted(RECORDINGS.glob("*.json")):
+        fake.add_replay(path.stem, json.loads(path.read_text()), chunk_events=5)
+    with fake:
+        yield fake
+    assert fake.server_errors == []
+
+
+def own_credentials(fake: FakeMixpanel, auth: str) -> str:
+    """What the client sends as ``auth``, as a server echoing it back would quote it."""
+    if auth == "oauth":
+        return f"Bearer {fake.oauth_token}"
+    basic = base64.b64encode(f"{fake.username}:{fake.secret}".encode()).decode()
+    return f"Basic {basic} ({fake.secret})"
+
+
+def canary_leaks(fake: FakeMixpanel, texts: list[str]) -> list[tuple[str, str]]:
+    """(secret, where) for every credential found in ``texts``."""
+    found = []
+    for text in texts:
+        for secret in (*ALL_CANARIES, *secrets_of(fake)):
+            if secret in text:
+                start = max(0, text.index(secret) - 80)
+                found.append((secret[:24], text[start : start + 200]))
+    return found
+
+
+def all_log_texts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    texts = list(log_texts(caplog))
+    texts += [formatter.format(record) for record in caplog.records]
+    return texts
+
+
+def arm_faults(fake: FakeMixpanel) -> None:
+    """Faults on every route, so retries, renewals, failures and their messages all run."""
+    fake.inject("insights", "status", status=503, times=1)
+    fake.inject("sign", "reset", times=1)
+    fake.inject("export", "reset", times=1)
+    fake.inject("cdn", "status", status=429, retry_after=1, chunk=1, times=1)
+    fake.inject("cdn", "reset", chunk=2, times=1)
+    fake.inject("cdn", "cut", chunk=3, times=1)
+    fake.inject("cdn", "status", status=403, chunk=4, times=1)  # "expired": sign again
+    fake.inject("cdn", "status", status=500, replay_id=LOGIN, times=None)  # fails for good
+
+
+@pytest.mark.parametrize("auth", ["service-account", "oauth"])
+async def test_canaries_never_leak_from_the_library_over_sockets(
+    canary_fake: FakeMixpanel, caplog: pytest.LogCaptureFixture, tmp_path: Path, auth: str
+) -> None:
+    fake = canary_fake
+    caplog.set_level(logging.DEBUG)  # the root logger: replaykit, httpx, httpcore, anyio
+    account = {"username": fake.username, "secret": fake.secret}
+    config = MixpanelConfig(
+        project_id=fake.project_id,
+        base_url=fake.base_url,
+        **(account if auth == "service-account" else {"oauth_token": fake.oauth_token}),
+    )
+    texts: list[str] = [repr(config), str(config), f"{config!r}", repr(config.__rich_repr__())]
+    arm_faults(fake)
+    sleeps = Sleeps()
+    async with MixpanelClient(config, sleep=sleeps, rand=lambda: 0.0) as mp:
+        texts.append(repr(mp))
+        found = [d async for d in mp.discover(distinct_id="user-42")]
+        texts += [repr(d) for d in found]
+        async for signed in mp.sign([CHECKOUT, STEEL]):
+            assert URL_CANARY in signed.query_string  # the canary is really in the URL
+            texts += [repr(signed), str(signed), repr(signed.__rich_repr__())]
+            texts.append(json.dumps(signed.to_dict()))
+        async with mp.fetch_chunks(STEEL) as chunks:
+            texts += [repr(c) async for c in chunks]
+        async with mp.analyze([STEEL, LOGIN, "ghost"], signals=True) as replays:
+            async for result in replays:
+                texts += [repr(result), msgspec.json.encode(result).decode()]
+        async with mp.download([CHECKOUT, LOGIN], tmp_path / "out") as fetched:
+            async for record in fetched:
+                texts += [repr(record), msgspec.json.encode(record).decode()]
+        texts += [repr(e) async for e in mp.events(CHECKOUT, distinct_id="user-42")]
+        texts += [repr(e) async for e in mp.events(CHECKOUT, source="insights")]
+        # Failures raised, not recorded: expiry for good, a server echoing credentials
+        # back in its error text, a redirect, a read timeout mid-body.
+        failures: list[BaseException] = []
+        fake.faults.sign_max_uses = 0
+        with pytest.raises(SignedURLExpiredError) as expired:
+            async with mp.fetch_chunks(CHECKOUT, retention_days=30) as chunks:
+                async for _ in chunks:
+                    pass
+        failures.append(expired.value)
+        fake.faults.sign_max_uses = None
+        echo = f"bad request from {own_credentials(fake, auth)} / {fake.username}"
+        fake.inject("insights", "status", status=400, body=echo, times=1)
+        with pytest.raises(QueryError) as echoed:
+            await mp.describe(CHECKOUT)
+        assert "<redacted>" in echoed.value.message  # quoted, minus the credentials
+        failures.append(echoed.value)
+        fake.inject("sign", "redirect", status=307, location=fake.base_url + "/x", times=1)
+        with pytest.raises(QueryError) as redirected:
+            await mp.sign_replay(CHECKOUT)
+        failures.append(redirected.value)
+    async with MixpanelClient(
+        msgspec.structs.replace(config, timeouts=Timeouts(read=0.1)),
+        retry=RetryPolicy(max_attempts=1),
+    ) as mp:
+        fake.inject("cdn", "slow", delay=1.0, chunk=0, times=None)
+        with pytest.raises(TransientError) as slow:
+            async with mp.fetch_chunks(CHECKOUT, retention_days=30) as chunks:
+                async for _ in chunks:
+                    pass
+        failures.append(slow.value)
+    for exc in failures:
+        texts += list(exception_texts(exc))
+    assert sleeps.delays  # the retries really ran
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG really on
+    texts += all_log_texts(caplog)
+    files = [p for p in (tmp_path / "out").iterdir()]
+    assert files
+    texts += [p.read_text(errors="replace") for p in files]
+    assert canary_leaks(fake, texts) == []
+
+
+class LiveProgress(cli_mixpanel.Progress):
+    """The progress line as a terminal shows it (the test's stderr is not a terminal)."""
+
+    def __init__(self, total: int | None, stream: Any = None) -> None:
+        super().__init__(total, stream)
+        self.live = True
+
+
+CLI_RUNS: list[tuple[str, ...]] = [
+    ("list",),
+    ("list", "-o", "json"),
+    ("list", "-o", "table"),
+    ("sign", CHECKOUT, STEEL),
+    ("sign", CHECKOUT, "-o", "json"),
+    ("sign", CHECKOUT, "-o", "table"),
+    ("fetch", CHECKOUT, LOGIN, "ghost", "--out-dir", "{out}"),
+    ("fetch", STEEL, LOGIN, "--out-dir", "{out}", "-o", "json"),
+    ("fetch", "--user", "user-42", "--out-dir", "{out}", "-o", "table"),
+    ("for-user", "user-42", "--limit", "3"),
+    ("for-user", "user-42", "-o", "json"),
+    ("analyze", STEEL, LOGIN, "-o", "ndjson", "--signals"),
+    ("analyze", CHECKOUT),
+    ("events", CHECKOUT, "--user", "user-42"),
+    ("events", CHECKOUT, "--source", "insights"),
+]
+
+
+@pytest.mark.parametrize("auth", ["service-account", "oauth"])
+def test_canaries_never_leak_from_the_cli_over_sockets(
+    canary_fake: FakeMixpanel,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    auth: str,
+) -> None:
+    fake = canary_fake
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(cli_mixpanel, "Progress", LiveProgress)
+    env: dict[str, str | None] = {}
+    if auth == "oauth":
+        env = {"MP_USERNAME": None, "MP_SECRET": None, "MP_OAUTH_TOKEN": fake.oauth_token}
+    out = str(tmp_path / "out")
+    outputs: list[str] = []
+    codes = []
+    # Every command and format with a service account; with a bearer token, one run per
+    # command (the credential is handled the same way whatever the output format).
+    runs = CLI_RUNS if auth == "service-account" else [CLI_RUNS[i] for i in (0, 3, 6, 9, 11, 13)]
+    for args in runs:
+        arm_faults(fake)
+        argv = [a.replace("{out}", out) for a in args]
+        code, stdout, stderr = run_cli_on(fake, tmp_path, *argv, env=env)
+        codes.append(code)
+        assert "Traceback" not in stderr, (args, stderr)
+        outputs += [stdout, stderr]
+        fake.faults.rules.clear()
+    assert 0 in codes and any(codes)  # both successes and failures were printed
+    assert any("\r\x1b[2K[" in text for text in outputs)  # the live progress line ran
+    # Refusals print errors too: bad credentials, a server echoing them back.
+    fake.faults.reject_credentials = True
+    outputs += run_cli_on(fake, tmp_path, "list", env=env)[1:]
+    fake.faults.reject_credentials = False
+    echo = f"no: {own_credentials(fake, auth)}"
+    fake.inject("sign", "status", status=400, body=echo, times=None)
+    outputs += run_cli_on(fake, tmp_path, "sign", CHECKOUT, env=env)[1:]
+    files = [p.read_text(errors="replace") for p in (tmp_path / "out").iterdir()]
+    assert files
+    assert canary_leaks(fake, [*outputs, *files, *all_log_texts(caplog)]) == []

@@ -13,8 +13,9 @@ import datetime as dt
 import logging
 import re
 import sys
+import threading
 import warnings
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, closing, contextmanager
 from functools import wraps
 from pathlib import Path
@@ -145,6 +146,43 @@ def open_client(config: MixpanelConfig) -> Iterator[tuple[BlockingPortal, Mixpan
             portal.call(client.aclose)
 
 
+_WAKE_S = 0.1
+
+
+def call(portal: BlockingPortal, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``portal.call(func, *args)``, but Ctrl-C interrupts the wait within ``_WAKE_S``.
+
+    The kernel hands SIGINT to any thread that does not block it (Polars starts such
+    threads at import); Python then only flags it, and runs ``KeyboardInterrupt`` in the
+    main thread when that thread next runs bytecode. ``portal.call`` waits on a lock
+    with no timeout, so on a stalled download the main thread would never wake to see
+    it. Waiting in short slices lets it. On the way out the task is cancelled and waited
+    for, so whatever it was driving (an async generator, a stream) is idle again before
+    the caller closes it.
+    """
+    finished = threading.Event()
+
+    async def run() -> T:
+        try:
+            return await func(*args)
+        finally:
+            finished.set()
+
+    future = portal.start_task_soon(run)
+    try:
+        while True:
+            try:
+                return future.result(timeout=_WAKE_S)
+            except TimeoutError:
+                if future.done():
+                    raise  # the task's own TimeoutError
+    except BaseException:
+        future.cancel()  # a no-op once done
+        while not finished.wait(_WAKE_S):
+            pass
+        raise
+
+
 async def _make_client(config: MixpanelConfig) -> MixpanelClient:
     return client_factory(config)
 
@@ -156,7 +194,7 @@ def iterate_stage(
     with portal.wrap_async_context_manager(stage) as stream:
         while True:
             try:
-                yield portal.call(stream.receive)
+                yield call(portal, stream.receive)
             except anyio.EndOfStream:
                 return
 
@@ -166,7 +204,7 @@ def iterate_gen(portal: BlockingPortal, gen: AsyncGenerator[T, None]) -> Iterato
     try:
         while True:
             try:
-                yield portal.call(gen.__anext__)
+                yield call(portal, gen.__anext__)
             except StopAsyncIteration:
                 return
     finally:

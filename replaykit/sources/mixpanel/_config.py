@@ -84,8 +84,13 @@ class Timeouts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _is_loopback(host: str) -> bool:
+    """A loopback address literal, or ``localhost`` (the hosts file's, on every system).
+
+    Not ``*.localhost``: outside browsers those names go to DNS, which may answer with
+    any address, and credentials would then cross the network in clear text.
+    """
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -96,7 +101,8 @@ def _is_loopback(host: str) -> bool:
 def _check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"base URL must be http(s)://host[:port], got {url!r}")
+        # Not echoed: a malformed URL may hold a password anywhere ("user:pw@host").
+        raise ConfigError("base URL must be http(s)://host[:port] (no credentials, no query)")
     if parts.query or parts.fragment:
         raise ConfigError("base URL must not carry a query or fragment")
     if parts.username or parts.password:

@@ -165,7 +165,7 @@ async def insights(session: Session, body: dict[str, Any], what: str) -> dict[st
     if not isinstance(data, dict):
         raise InvalidResponseError(f"{what}: the answer is not a JSON object", status=200)
     if "error" in data:
-        raise QueryError(f"{what}: {str(data['error'])[:300]}", status=200)
+        raise QueryError(f"{what}: {session.server_text(msgspec.json.encode(data))}", status=200)
     series = data.get("series")
     if not isinstance(series, dict):
         raise QueryError(f"{what}: the answer has no series", status=200)

@@ -210,7 +210,7 @@ async def _export(
                     *lines, rest = pending.split(b"\n")
                     pending = bytearray(rest)
                     for line in lines:
-                        parsed = _parse_line(line, events)
+                        parsed = _parse_line(line, events, session)
                         if parsed is None:
                             skipped += 1 if line.strip() else 0
                             continue
@@ -226,7 +226,7 @@ async def _export(
                 # The last line has no "\n": fine if it is whole, but JSON that stops before
                 # it closes means the connection closed mid-line (no length to check).
                 cut = _cut_json(pending)
-                last = None if cut else _parse_line(pending, events)
+                last = None if cut else _parse_line(pending, events, session)
                 if last is not None:
                     events += 1
                     yield last
@@ -254,7 +254,7 @@ def _cut_json(line: bytes | bytearray) -> bool:
     return False
 
 
-def _parse_line(line: bytes | bytearray, events_so_far: int) -> _Line | None:
+def _parse_line(line: bytes | bytearray, events_so_far: int, session: Session) -> _Line | None:
     """One export line as an event; None for a blank or stray line after real events.
 
     Before any event, a line that is not one means the answer is not an event stream at
@@ -272,7 +272,7 @@ def _parse_line(line: bytes | bytearray, events_so_far: int) -> _Line | None:
     except msgspec.DecodeError:
         data = None
     if isinstance(data, dict) and "error" in data:
-        raise QueryError(f"export: {str(data['error'])[:300]}", status=200)
+        raise QueryError(f"export: {session.server_text(bytes(line))}", status=200)
     raise InvalidResponseError("export: the answer is not NDJSON events", status=200)
 
 

@@ -191,9 +191,11 @@ def _error_text(body: bytes) -> str:
     return text[:_ERROR_TEXT_MAX] + ("…" if len(text) > _ERROR_TEXT_MAX else "")
 
 
-def api_error(status: int, body: bytes, what: str, project_id: int) -> MixpanelError:
-    """The exception for a non-2xx, non-retryable API answer."""
-    detail = _error_text(body)
+def api_error(
+    status: int, body: bytes, what: str, project_id: int, detail: str | None = None
+) -> MixpanelError:
+    """The exception for a non-2xx, non-retryable API answer (``detail``: its text)."""
+    detail = _error_text(body) if detail is None else detail
     if status == 401:
         return AuthenticationError(f"{what}: credentials rejected (401): {detail}", status=401)
     if status == 403:
@@ -247,6 +249,19 @@ class Session:
             connect=t.connect, read=t.api_read, write=t.write, pool=t.pool
         )
         self._auth = self._authorization()
+        self._secrets = [
+            s.encode()
+            for s in (config.secret, config.oauth_token, self._auth.partition(" ")[2])
+            if s and len(s) >= 4  # a 1-3 character "secret" would blank out real words
+        ]
+
+    def server_text(self, body: bytes) -> str:
+        """A server's error text for a message: cut short, one line, no control
+        characters, and none of this session's credentials (a server or proxy may echo
+        the request's ``Authorization`` back)."""
+        for secret in self._secrets:
+            body = body.replace(secret, b"<redacted>")
+        return _error_text(body)
 
     def now_ms(self) -> int:
         """The injectable clock, in epoch milliseconds."""
@@ -313,7 +328,8 @@ class Session:
         finally:
             await response.aclose()
         status = response.status_code
-        failure = api_error(status, body, what, self.config.project_id)
+        detail = self.server_text(body)
+        failure = api_error(status, body, what, self.config.project_id, detail)
         if status not in RETRY_STATUSES or not isinstance(failure, TransientError):
             raise failure
         failure.retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())
