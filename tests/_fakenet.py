@@ -7,6 +7,7 @@ TCP forwarder whose new connections can be made to time out.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import select
 import socket
@@ -96,8 +97,6 @@ def settle(fake: FakeMixpanel) -> None:
 
 def secrets_of(fake: FakeMixpanel) -> list[str]:
     """Every credential the fake knows: secret, token, Basic header, each signature."""
-    import base64
-
     basic = base64.b64encode(f"{fake.username}:{fake.secret}".encode()).decode()
     signatures = [q.rsplit("Signature=", 1)[1] for q in fake.signed_query_strings]
     return [fake.secret, fake.oauth_token, basic, *signatures, *fake.signed_query_strings]

@@ -20,6 +20,7 @@ from _fakenet import LOGIN, RECORDINGS, run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import replaykit.cli._mixpanel as cli_mixpanel
 from replaykit.sources.mixpanel import safe_filename
 from replaykit.testing import FakeMixpanel
 
@@ -102,17 +103,31 @@ def test_hostile_ids_from_discovery_stay_inside_the_directory(tmp_path: Path) ->
     assert RAW_CONTROL.search(stderr + stderr2) is None
 
 
-def test_hostile_ids_in_errors_and_tables_are_escaped(tmp_path: Path) -> None:
+class LiveProgress(cli_mixpanel.Progress):
+    """The progress line as on a terminal (the test's stderr is not one)."""
+
+    def __init__(self, total: int | None, stream: Any = None) -> None:
+        super().__init__(total, stream)
+        self.live = True
+
+
+def test_hostile_ids_in_errors_progress_and_tables_are_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_mixpanel, "Progress", LiveProgress)
     fake = FakeMixpanel()
     evil = "\x1b]0;pwned\x07\x1b[2J"
     fake.add_replay(evil, _events(), chunk_events=5)
-    fake.inject("cdn", "status", status=500, times=None)
+    fake.add_replay("\u202eevil-ok", _events(), chunk_events=5)
+    fake.inject("cdn", "status", status=500, replay_id=evil, times=None)
     with fake:
         args = ("fetch", "--user", "user-42", "--out-dir", str(tmp_path / "o"), "-o", "table")
         code, stdout, stderr = run_cli(fake, tmp_path, *args)
     assert code == 1
     assert "replaykit: error: \\x1b]0;pwned\\x07\\x1b[2J: chunk file 0: HTTP 500" in stderr
-    assert RAW_CONTROL.search(stdout + stderr) is None
+    assert "] \\u202eevil-ok: 15 events" in stderr  # the live progress line, escaped
+    # Only the progress line's own control sequence (carriage return, erase line) is raw.
+    assert RAW_CONTROL.search(stdout + stderr.replace("\r\x1b[2K", "")) is None
 
 
 def test_server_error_text_is_printed_without_control_characters(tmp_path: Path) -> None:
