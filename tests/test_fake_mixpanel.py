@@ -439,14 +439,18 @@ def test_rule_body_shapes_and_timing(fake: FakeMixpanel, client: httpx.Client) -
 def test_concurrency_gate_and_peak(fake: FakeMixpanel) -> None:
     fake.faults.max_concurrent = {"cdn": 2}
     fake.faults.gate_retry_after = 1
-    fake.faults.chunk_delay = 0.15
+    # Long enough that the four requests overlap even on a loaded machine: they are
+    # released together by a barrier, and the first two hold their slots this long.
+    fake.faults.chunk_delay = 0.6
     with httpx.Client(auth=(fake.username, fake.secret)) as c:
         signed = _sign(c, fake, CHECKOUT)[0]
     results: list[httpx.Response] = []
     lock = threading.Lock()
+    start = threading.Barrier(4)
 
     def get(n: int) -> None:
         with httpx.Client() as c:
+            start.wait()
             r = _chunk(c, signed, n)
         with lock:
             results.append(r)
