@@ -74,7 +74,6 @@ from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
 from .analysis._signal_config import SignalConfig, signal_config
 from .analysis._signals import detect_signals
 from .analysis._timeline import describe_action, markdown_timeline
-from .bundle import BundleBuilder, ReplayBundle, aggregate
 from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
 from .rrweb._dom import DomTracker
 from .rrweb._model import EventChunk
@@ -92,6 +91,10 @@ from .sources.mixpanel import (
 )
 
 __version__ = "0.1.0"
+
+# The bundle (Polars) loads on first use: `import replaykit` stays light for scripts and
+# services that only analyze.
+_LAZY = {"BundleBuilder", "ReplayBundle", "aggregate"}
 
 __all__ = [
     "ACTION_KINDS",
@@ -172,6 +175,8 @@ __all__ = [
 # `replaykit.analyze`. Structs keep their defining module: msgspec resolves their
 # (postponed) annotations in that module's namespace when it builds a decoder.
 for _name in __all__:
+    if _name in _LAZY:
+        continue  # set on first use, below
     _obj = globals()[_name]
     if isinstance(_obj, type) and issubclass(_obj, _Struct):
         continue
@@ -179,3 +184,20 @@ for _name in __all__:
         with _suppress(AttributeError, TypeError):
             _obj.__module__ = "replaykit"
 del _name, _obj
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import bundle
+
+        value = getattr(bundle, name)
+        if not isinstance(value, type) or not issubclass(value, _Struct):
+            with _suppress(AttributeError, TypeError):
+                value.__module__ = "replaykit"
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'replaykit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)
