@@ -414,8 +414,9 @@ async def _mixpanel_chunk(
     client, counter = _WORKER.client(source, opts.fetch_concurrency)
     before = counter.bytes
     # Signing happens here, inside `analyze`, as the chunk runs: one bulk call per batch.
+    replay_inputs = [item for item in task.inputs if not isinstance(item, Recording)]
     stage = client.analyze(
-        list(task.inputs),  # type: ignore[arg-type]  # Mixpanel chunks hold ids/descriptors
+        replay_inputs,
         concurrency=opts.fetch_concurrency,
         options=opts.options,
         retention_days=source.retention_days,

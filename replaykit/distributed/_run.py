@@ -174,6 +174,7 @@ class _Tally:
         self.live = stream is not None and stream.isatty()
         self.started = time.perf_counter()
         self.last_print = 0.0
+        self.shown = (-1, -1)
         self.done = 0
         self.replays = 0
         self.failed = 0
@@ -216,7 +217,10 @@ class _Tally:
         now = time.perf_counter()
         if not final and not self.live and now - self.last_print < _PROGRESS_EVERY_S:
             return
+        if final and not self.live and self.shown == (self.done, self.replays):
+            return  # the last line already said it
         self.last_print = now
+        self.shown = (self.done, self.replays)
         elapsed = now - self.started
         rate = self.replays / elapsed if elapsed > 0 else 0.0
         of = f"/{self.plan.chunks}" if final or self.done == self.plan.chunks else ""
