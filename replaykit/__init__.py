@@ -26,6 +26,7 @@ from ._api import (
     iter_signals,
 )
 from ._errors import (
+    AnalysisTimeoutError,
     AuthenticationError,
     ConfigError,
     InvalidResponseError,
@@ -101,6 +102,7 @@ __all__ = [
     "SIGNAL_KINDS",
     "SIGNAL_PRESETS",
     "Action",
+    "AnalysisTimeoutError",
     "AnalyzedReplay",
     "AnalyzerOptions",
     "AuthenticationError",

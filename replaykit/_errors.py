@@ -7,7 +7,8 @@ the CLI exit code it maps to::
     ├── RecordingError                  exit 1  a recording could not be read
     │   ├── RecordingFormatError        exit 1  bytes are not a recording in a known format
     │   ├── RecordingTooLargeError      exit 1  input (or its decompressed form) over the cap
-    │   └── RecordingNotFoundError      exit 4  a path that does not exist / matched nothing
+    │   ├── RecordingNotFoundError      exit 4  a path that does not exist / matched nothing
+    │   └── AnalysisTimeoutError        exit 1  analysis ran past AnalyzerOptions.max_seconds
     ├── UsageError                      exit 3  invalid arguments (bad option values)
     └── MixpanelError                   exit 1  a Mixpanel call failed (base of the below)
         ├── ConfigError                 exit 1  credentials/project/region missing or invalid
@@ -36,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
+    "AnalysisTimeoutError",
     "AuthenticationError",
     "ConfigError",
     "InvalidResponseError",
@@ -99,6 +101,22 @@ class RecordingNotFoundError(RecordingError):
     """A path does not exist, or a directory or glob matched no recording."""
 
     exit_code: ClassVar[int] = 4
+
+
+class AnalysisTimeoutError(RecordingError):
+    """Analyzing one replay took longer than its time budget (``AnalyzerOptions.max_seconds``).
+
+    The budget counts wall time spent inside the analyzer and the signal detectors, not
+    time spent waiting for input; it is checked once per chunk and every 4,096 events, so
+    a replay may overrun it by that much work. The replay's partial results are dropped.
+    ``seconds`` is the budget that ran out.
+    """
+
+    def __init__(
+        self, message: str, *, replay_id: str | None = None, seconds: float | None = None
+    ) -> None:
+        super().__init__(message, replay_id=replay_id)
+        self.seconds = seconds
 
 
 class UsageError(ReplaykitError, ValueError):

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -208,6 +208,9 @@ def detect_idle(
         key=lambda a: (a.timestamp, a.seq),
     )
     out: list[Signal] = []
+    # Looked up per gap: sorted once (a scan of every action per gap was quadratic).
+    by_time = _ActionsByTime(actions)
+    user_times = [a.timestamp for a in user]
     instants = activity_instants(tape)
     gaps: list[tuple[int, int, bool, bool]] = []  # (start, end, open_ended, leading)
     if instants:
@@ -230,8 +233,9 @@ def detect_idle(
                 cfg.idle_ms,
                 open_ended,
                 leading,
-                actions,
+                by_time,
                 user,
+                user_times,
                 start,
                 config,
             )
@@ -248,8 +252,9 @@ def detect_idle(
                     cfg.pause_ms,
                     False,
                     False,
-                    actions,
+                    by_time,
                     user,
+                    user_times,
                     start,
                     config,
                 )
@@ -271,8 +276,9 @@ def detect_idle(
                 cfg.pause_ms,
                 True,
                 False,
-                actions,
+                by_time,
                 user,
+                user_times,
                 start,
                 config,
             )
@@ -294,17 +300,17 @@ def _gap_signal(
     threshold: int,
     open_ended: bool,
     leading: bool,
-    actions: Sequence[Action],
+    by_time: _ActionsByTime,
     user: Sequence[Action],
+    times: Sequence[int],
     start: int | None,
     config: SignalConfig,
 ) -> Signal:
-    times = [a.timestamp for a in user]
     i = bisect_right(times, g_start) - 1
     j = bisect_left(times, g_end)
     before = user[i] if i >= 0 else None
     after = user[j] if j < len(user) and not open_ended else None
-    context = latest_action(actions, g_start)
+    context = by_time.latest(g_start)
     return make_signal(
         replay_id,
         kind,
@@ -353,8 +359,9 @@ def detect_thrashed_cursor(
     for r in tape.pointer:
         by_window[r.window_id].append(r)
     out: list[Signal] = []
+    by_time = _ActionsByTime(actions)
     for window_id, records in by_window.items():
-        out.extend(_thrash_in_window(replay_id, actions, records, window_id, start, config))
+        out.extend(_thrash_in_window(replay_id, by_time, records, window_id, start, config))
     return out
 
 
@@ -404,7 +411,7 @@ def _reversals(ts: Sequence[int], vs: Sequence[float], min_leg: float) -> list[i
 
 def _thrash_in_window(
     replay_id: str,
-    actions: Sequence[Action],
+    by_time: _ActionsByTime,
     records: list[PointerRecord],
     window_id: str | None,
     start: int | None,
@@ -425,14 +432,8 @@ def _thrash_in_window(
         by_doc[r.document].append(r)
     for document, moves in sorted(by_doc.items()):
         for ep_start, ep_end, info in _episodes(moves, cfg):
-            context = latest_action(actions, ep_start, window_id=window_id, any_window=False)
-            evidence = tuple(
-                a.seq
-                for a in actions
-                if a.window_id == window_id
-                and a.document == document
-                and ep_start <= a.timestamp <= ep_end
-            )
+            context = by_time.latest(ep_start, window_id=window_id, any_window=False)
+            evidence = by_time.seqs_between(window_id, document, ep_start, ep_end)
             out.append(
                 make_signal(
                     replay_id,
@@ -533,6 +534,57 @@ def replay_start(actions: Sequence[Action], tape: Tape) -> int | None:
     for action in actions:
         return action.timestamp - action.t_ms
     return None
+
+
+class _ActionsByTime:
+    """A replay's actions sorted once by time, for the lookups each gap or episode makes.
+
+    :func:`latest_action` and a filter over every action per signal made the detectors
+    quadratic on long recordings; these answer the same questions by bisection.
+    """
+
+    def __init__(self, actions: Sequence[Action]) -> None:
+        self._actions = actions
+        # Stable sort on (timestamp, seq): among equal keys the later one in `actions`
+        # comes last, which is the one `latest_action` keeps (it compares with >=).
+        order = sorted(range(len(actions)), key=lambda i: (actions[i].timestamp, actions[i].seq))
+        with_url = [i for i in order if actions[i].url is not None]
+        self._any_url = self._runs({None: with_url})[None]
+        self._with_url = self._runs(_group(with_url, lambda i: actions[i].window_id))
+        self._by_page = self._runs(
+            _group(order, lambda i: (actions[i].window_id, actions[i].document))
+        )
+
+    def _runs(self, groups: dict[_K, list[int]]) -> dict[_K, tuple[list[int], list[int]]]:
+        """Each group's indices with their timestamps beside them, for bisection."""
+        return {k: (v, [self._actions[i].timestamp for i in v]) for k, v in groups.items()}
+
+    def latest(
+        self, t: int, *, window_id: str | None = None, any_window: bool = True
+    ) -> Action | None:
+        """What :func:`latest_action` returns, by bisection."""
+        indices, stamps = self._any_url if any_window else self._with_url.get(window_id, _NONE)
+        k = bisect_right(stamps, t) - 1
+        return self._actions[indices[k]] if k >= 0 else None
+
+    def seqs_between(
+        self, window_id: str | None, document: int, t0: int, t1: int
+    ) -> tuple[int, ...]:
+        """``seq`` of the actions of one window and document in ``[t0, t1]``, in list order."""
+        indices, stamps = self._by_page.get((window_id, document), _NONE)
+        found = sorted(indices[bisect_left(stamps, t0) : bisect_right(stamps, t1)])
+        return tuple(self._actions[i].seq for i in found)
+
+
+_K = TypeVar("_K")
+_NONE: tuple[list[int], list[int]] = ([], [])
+
+
+def _group(indices: list[int], key: Callable[[int], _K]) -> dict[_K, list[int]]:
+    groups: dict[_K, list[int]] = defaultdict(list)
+    for i in indices:
+        groups[key(i)].append(i)
+    return groups
 
 
 def latest_action(

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import heapq
 import re
+import time
 from bisect import bisect_right
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
+from .._errors import AnalysisTimeoutError
 from .._gc import gc_paused
 from ..rrweb._dom import DomTracker
 from ..rrweb._model import (
@@ -50,6 +53,7 @@ from ._actions import (
     ActionDetails,
     ActionKind,
     ClickDetails,
+    ClickEffect,
     ConsoleErrorDetails,
     Coverage,
     InputDetails,
@@ -108,6 +112,9 @@ _KNOWN_PLUGIN_PREFIXES = (
     "rrweb/canvas-webrtc@",
 )
 _MAX_KIND_KEYS = 200  # distinct custom-tag/plugin keys kept in coverage; the rest pool
+_MAX_OPEN_BURSTS = 32  # input/scroll bursts open at once (see `_open_burst`)
+_MAX_TABS = 100  # browser tabs analyzed per replay (see `feed`)
+_OVER_TABS = "window:over_limit"
 
 # PostHog's "active" incremental sources: a person is doing something.
 _ACTIVE_SOURCES = (
@@ -210,6 +217,85 @@ class _Burst:
         self.form: str | None = None
 
 
+# --- the per-replay time budget ---------------------------------------------------------
+
+_clock = time.monotonic  # looked up at call time, so tests can drive the budget
+_BUDGET_EVERY = 4_096  # events processed between two looks at the clock inside one chunk
+
+
+class _Budget:
+    """Wall time one replay may spend in the analyzer (``AnalyzerOptions.max_seconds``).
+
+    Time accrues only inside :meth:`ReplayAnalyzer.feed` and :meth:`ReplayAnalyzer.finish`
+    (never while the caller decodes, downloads or consumes actions between calls); the
+    analyzers of a replay's other tabs share it.
+    """
+
+    __slots__ = ("deadline", "limit", "replay_id", "running", "spent", "started")
+
+    def __init__(self, limit: float, replay_id: str) -> None:
+        self.limit = limit
+        self.replay_id = replay_id
+        self.spent = 0.0
+        self.started = 0.0
+        self.deadline = 0.0
+        self.running = False
+
+    def start(self) -> bool:
+        """Start the clock; False (and nothing done) when a caller up the stack did."""
+        if self.running:
+            return False
+        self.raise_if_spent()
+        self.started = _clock()
+        self.deadline = self.started + (self.limit - self.spent)
+        self.running = True
+        return True
+
+    def stop(self) -> None:
+        self.spent += _clock() - self.started
+        self.running = False
+
+    def check(self) -> None:
+        """Raise if the running call has used up the budget."""
+        if _clock() > self.deadline:
+            raise self.error()
+
+    def raise_if_spent(self) -> None:
+        if self.spent >= self.limit:
+            raise self.error()
+
+    def error(self) -> AnalysisTimeoutError:
+        return AnalysisTimeoutError(
+            f"analysis ran past its time budget (max_seconds={self.limit:g})",
+            replay_id=self.replay_id,
+            seconds=self.limit,
+        )
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _timed(
+    method: Callable[Concatenate[ReplayAnalyzer, _P], _R],
+) -> Callable[Concatenate[ReplayAnalyzer, _P], _R]:
+    """Count a public call's wall time against the replay's budget, if it has one."""
+
+    @wraps(method)
+    def timed(self: ReplayAnalyzer, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        budget = self._budget
+        if budget is None or not budget.start():
+            return method(self, *args, **kwargs)
+        try:
+            result = method(self, *args, **kwargs)
+        finally:
+            budget.stop()
+        budget.raise_if_spent()  # a call that overran fails too, not only the next one
+        return result
+
+    return timed
+
+
 class ReplayAnalyzer:
     """Turns one replay's event chunks into actions in a single forward pass.
 
@@ -241,11 +327,17 @@ class ReplayAnalyzer:
         self.effects = effects or self.options.effects
         self._navs: list[NavMark] = []  # navigations, for click effects
         self._click_ts: list[int] = []  # click times, to end an effect at the next click
+        self._kept_marks = 0  # len(_navs) + len(_click_ts) after the last prune
         self.coverage = Coverage()
         self.tape = Tape()
         # Other browser tabs of the same replay, each analyzed on its own (see `feed`).
         self._first_window: str | object | None = _NO_WINDOW
         self._tabs: dict[str | None, ReplayAnalyzer] = {}
+        self._budget = (
+            None
+            if self.options.max_seconds is None
+            else _Budget(self.options.max_seconds, replay_id)
+        )
         self._tab_actions: list[Action] = []
         self._seq_before_tabs = 0
         self._network = NetworkCollector()
@@ -274,22 +366,45 @@ class ReplayAnalyzer:
         self._field_values: dict[int, str] = {}
         self._last_tap: tuple[int, int] | None = None  # (node id, t)
         self._last_click: tuple[int, int, int] | None = None  # (raw node id, t, heap order)
+        self._doubles: set[int] = set()  # heap orders of held clicks a DblClick marked double
         self._press_t = -(10**15)  # last MouseDown/TouchStart
         self._click_t = -(10**15)  # last click-like interaction (text samples follow it)
         self._selection_change_t = -(10**15)  # last non-collapsed selection change
 
     # --- public ------------------------------------------------------------------------
 
+    @property
+    def remaining_seconds(self) -> float | None:
+        """Seconds left of the ``max_seconds`` budget (None without one), e.g. to pass on
+        to :func:`~replaykit.detect_signals`."""
+        budget = self._budget
+        return None if budget is None else max(0.0, budget.limit - budget.spent)
+
+    @_timed
     def feed(self, chunk: EventChunk) -> list[Action]:
         """Process one chunk; return the actions that can no longer change.
 
         Chunks of another browser tab (``window_id``, PostHog) go to a separate analyzer of
         their own (its own DOM mirror, URL and bursts); once a second tab appears, actions
-        are merged in time order and released at :meth:`finish`.
+        are merged in time order and released at :meth:`finish`. Past 100 tabs, the events
+        of further tabs are counted (``coverage.unknown["window:over_limit"]``), not analyzed.
         """
         window = chunk.window_id
         if self._first_window is _NO_WINDOW:
             self._first_window = window
+        if (
+            window != self._first_window
+            and window not in self._tabs
+            and len(self._tabs) >= _MAX_TABS
+        ):
+            # Each tab costs an analyzer of its own (~7 KB before any DOM): a recording
+            # naming a new window per event took 30x its size in memory. Keep the chunk's
+            # counts (on the first tab), drop its events.
+            unknown = self.coverage.unknown
+            unknown[_OVER_TABS] = unknown.get(_OVER_TABS, 0) + len(chunk.events)
+            counts = msgspec.structs.replace(chunk, events=[], window_id=None)
+            self._tab_actions.extend(self._feed_own(counts))
+            return []
         if window != self._first_window:
             child = self._tabs.get(window)
             if child is None:
@@ -297,6 +412,7 @@ class ReplayAnalyzer:
                     self._seq_before_tabs = self._seq
                 child = ReplayAnalyzer(self.replay_id, self.options, effects=self.effects)
                 child.start_timestamp = self.start_timestamp  # t_ms from the replay's start
+                child._budget = self._budget  # one budget per replay, whatever its tabs
                 self._tabs[window] = child
             self._tab_actions.extend(child.feed(chunk))
             return []
@@ -322,6 +438,7 @@ class ReplayAnalyzer:
             self._process(chunk.events)
         return self._release(final=False)
 
+    @_timed
     def finish(self) -> list[Action]:
         """Close every open burst and return the remaining actions."""
         tail = self._finish_own()
@@ -331,6 +448,7 @@ class ReplayAnalyzer:
         for child in self._tabs.values():
             merged.extend(child.finish())
             self._absorb(child)
+        self._merge_tapes(list(self._tabs.values()))
         merged.sort(key=lambda a: a.timestamp)  # stable: ties keep tab order
         out = [
             msgspec.structs.replace(a, seq=self._seq_before_tabs + i) for i, a in enumerate(merged)
@@ -339,16 +457,33 @@ class ReplayAnalyzer:
         self._tab_actions = []
         return out
 
-    def _absorb(self, child: ReplayAnalyzer) -> None:
-        """Fold another tab's tape, coverage and time bounds into this replay's."""
-        tape, other = self.tape, child.tape
+    def _merge_tapes(self, children: list[ReplayAnalyzer]) -> None:
+        """Fold the other tabs' tapes into this replay's, each list sorted once.
+
+        (Merging tab by tab re-sorted the growing lists per tab: quadratic in the number
+        of tabs, which a recording names freely.)
+        """
+        tape = self.tape
         for name in ("mutations", "scrolls", "inputs", "console", "network", "pointer"):
-            merged = getattr(tape, name) + getattr(other, name)
+            merged = list(getattr(tape, name))
+            for child in children:
+                merged.extend(getattr(child.tape, name))
             merged.sort(key=lambda r: r.t)
             setattr(tape, name, merged)
-        tape.documents = sorted(tape.documents + other.documents, key=lambda r: r.t)
-        tape.selections = sorted(tape.selections + other.selections)
-        tape.activity = sorted(tape.activity + other.activity, key=lambda item: item[0])
+        documents = list(tape.documents)
+        selections = list(tape.selections)
+        activity = list(tape.activity)
+        for child in children:
+            documents.extend(child.tape.documents)
+            selections.extend(child.tape.selections)
+            activity.extend(child.tape.activity)
+        tape.documents = sorted(documents, key=lambda r: r.t)
+        tape.selections = sorted(selections)
+        tape.activity = sorted(activity, key=lambda item: item[0])
+
+    def _absorb(self, child: ReplayAnalyzer) -> None:
+        """Fold another tab's coverage and time bounds into this replay's (tapes: see
+        `_merge_tapes`)."""
         for bound in (child.start_timestamp, child.end_timestamp):
             if bound is None:
                 continue
@@ -356,8 +491,8 @@ class ReplayAnalyzer:
                 self.start_timestamp = bound
             if self.end_timestamp is None or bound > self.end_timestamp:
                 self.end_timestamp = bound
-        tape.first_timestamp = self.start_timestamp
-        tape.last_timestamp = self.end_timestamp
+        self.tape.first_timestamp = self.start_timestamp
+        self.tape.last_timestamp = self.end_timestamp
         cov, add = self.coverage, child.coverage
         for target, source in ((cov.events, add.events), (cov.unknown, add.unknown)):
             for key, n in source.items():
@@ -390,7 +525,15 @@ class ReplayAnalyzer:
 
     # --- the event loop ----------------------------------------------------------------
 
-    def _process(self, events: Iterable[Any]) -> None:
+    def _process(self, events: Sequence[Any]) -> None:
+        budget = self._budget
+        if budget is not None and len(events) > _BUDGET_EVERY:
+            # A long chunk is walked in slices with a look at the clock between them:
+            # coarse enough to cost nothing, never per event.
+            for lo in range(0, len(events), _BUDGET_EVERY):
+                self._process(events[lo : lo + _BUDGET_EVERY])
+                budget.check()
+            return
         cov_events = self.coverage.events
         activity = self.tape.activity
         for ev in events:
@@ -535,6 +678,7 @@ class ReplayAnalyzer:
         stream_t = self._last_ts
         hold = self.effects.window_ms
         network: list[NetworkRecord] | None = None
+        effects: dict[tuple[int, str | None, int | None, int | None], ClickEffect] = {}
         while done and (horizon is None or done[0][0] < horizon):
             t, order, item = done[0]
             assert isinstance(item, Action)
@@ -544,18 +688,29 @@ class ReplayAnalyzer:
             heapq.heappop(done)
             if self._last_click is not None and self._last_click[2] == order:
                 self._last_click = None
+            if self._doubles and order in self._doubles:
+                self._doubles.discard(order)
+                if isinstance(item.details, ClickDetails):
+                    details = msgspec.structs.replace(item.details, double=True)
+                    item = msgspec.structs.replace(item, details=details)
             if is_click:
                 if network is None:
                     # Requests get epoch times from a per-document origin estimate that
                     # only tightens as requests arrive; mid-stream it is the best so far.
                     network = self.tape.network if final else self._network.records()
-                item = self._with_effect(item, network, final)
+                item = self._with_effect(item, network, final, effects)
             out.append(msgspec.structs.replace(item, seq=self._seq))
             self._seq += 1
         self._prune_effect_state()
         return out
 
-    def _with_effect(self, click: Action, network: list[NetworkRecord], final: bool) -> Action:
+    def _with_effect(
+        self,
+        click: Action,
+        network: list[NetworkRecord],
+        final: bool,
+        known: dict[tuple[int, str | None, int | None, int | None], ClickEffect],
+    ) -> Action:
         details = click.details
         if not isinstance(details, ClickDetails):
             return click
@@ -564,26 +719,35 @@ class ReplayAnalyzer:
         i = bisect_right(times, t)
         next_click = times[i] if i < len(times) else None
         end = self.end_timestamp if final else self._last_ts
-        effect = compute_effect(
-            click,
-            self.tape,
-            network=network,
-            navigations=self._navs,
-            config=self.effects,
-            next_click_t=next_click,
-            stream_end=int(end) if end is not None else None,
-        )
+        stream_end = int(end) if end is not None else None
+        # An effect depends on the click's time and tab only: clicks released together at
+        # one instant (a storm at one timestamp) share it instead of each reading the tape.
+        key = (t, click.window_id, next_click, stream_end)
+        effect = known.get(key)
+        if effect is None:
+            effect = known[key] = compute_effect(
+                click,
+                self.tape,
+                network=network,
+                navigations=self._navs,
+                config=self.effects,
+                next_click_t=next_click,
+                stream_end=stream_end,
+            )
         return msgspec.structs.replace(
             click, details=msgspec.structs.replace(details, effect=effect)
         )
 
     def _prune_effect_state(self) -> None:
         """Forget navigations and click times no held click can need any more."""
-        if len(self._navs) + len(self._click_ts) < 512:
+        # Only once the lists doubled since the last pass: when nothing can go (clicks all
+        # held, e.g. at one timestamp) a pass per chunk would be quadratic.
+        if len(self._navs) + len(self._click_ts) < max(512, 2 * self._kept_marks):
             return
         cutoff = self._done[0][0] if self._done else (self._last_ts or 0)
         self._navs = [n for n in self._navs if n.t >= cutoff]
         self._click_ts = [c for c in self._click_ts if c >= cutoff]
+        self._kept_marks = len(self._navs) + len(self._click_ts)
 
     def _describe(self, node_id: int) -> tuple[int, str | None, str | None]:
         """Lift to the interactive target and name it; unknown nodes stay unnamed."""
@@ -600,6 +764,12 @@ class ReplayAnalyzer:
     # --- bursts ------------------------------------------------------------------------
 
     def _open_burst(self, key: tuple[str, int | None], burst: _Burst) -> None:
+        if len(self._open) >= _MAX_OPEN_BURSTS:
+            # Every event looks at every open burst (`_close_stale`): a recording typing or
+            # scrolling on thousands of nodes at once made that quadratic. People keep a few
+            # bursts open at a time, so past the cap the oldest one is closed early.
+            oldest = next(iter(self._open))
+            self._close(self._open.pop(oldest))
         self._open[key] = burst
 
     def _close_stale(self, t: int) -> None:
@@ -1003,12 +1173,11 @@ class ReplayAnalyzer:
         return None
 
     def _mark_double(self, order: int) -> bool:
-        for i, (t, o, item) in enumerate(self._done):
-            if o == order and isinstance(item, Action) and isinstance(item.details, ClickDetails):
-                details = msgspec.structs.replace(item.details, double=True)
-                self._done[i] = (t, o, msgspec.structs.replace(item, details=details))
-                return True
-        return False
+        # The click is still held in `_done` (`_last_click` is cleared when it is released).
+        # Searching the heap for it was linear per DblClick, quadratic on a storm of them:
+        # remember its order and set `double` when it is released.
+        self._doubles.add(order)
+        return True
 
     def _field_type(self, node_id: int | None) -> str:
         if node_id is None or node_id not in self.dom:

@@ -98,6 +98,10 @@ _OPT_OUT_ANCESTORS = 6  # the same reach as target lifting (rrweb-format §15)
 _LABEL_SEARCH = 32  # descendants searched for the field a <label> wraps
 _MAX_ERROR_CHARS = 200
 _MAX_REQUEST_MS = 120_000
+# Records looked at per list for one click's effect. A real page logs, mutates or reports
+# far fewer within a click's window; a storm of records at one instant made each click cost
+# the whole storm (quadratic), so scans stop here.
+_MAX_SCAN = 1_024
 
 _R = TypeVar("_R", MutationRecord, InputRecord, ScrollRecord, ConsoleRecord)
 
@@ -352,7 +356,7 @@ def _requests(
     # reported before `earliest` can qualify, and requests running longer than
     # _MAX_REQUEST_MS are not waited for.
     first = bisect_left(network, earliest, key=lambda r: r.t)
-    for i in range(first, len(network)):
+    for i in range(first, min(len(network), first + _MAX_SCAN)):
         r = network[i]
         if r.t > until + _MAX_REQUEST_MS:
             break
@@ -446,7 +450,8 @@ def compute_effect(
     nav = first_navigation(navigations, t, until, window_id)
     errors: list[EffectError] = []
     console = tape.console
-    for i in range(_start(console, t), len(console)):
+    first = _start(console, t)
+    for i in range(first, min(len(console), first + _MAX_SCAN)):
         rec = console[i]
         if rec.t > until or len(errors) >= config.max_errors:
             break
@@ -459,7 +464,8 @@ def compute_effect(
     added: list[str] = []
     removed: list[str] = []
     mutations = tape.mutations
-    for i in range(_start(mutations, t), len(mutations)):
+    first = _start(mutations, t)
+    for i in range(first, min(len(mutations), first + _MAX_SCAN)):
         m = mutations[i]
         if m.t > until:
             break

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from .._errors import UsageError
 from ._labels import LabelFn, css_selector, default_label
 from ._signal_config import EffectConfig
 
@@ -49,6 +50,12 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     - ``navigation_tags``: custom-event tags that announce SPA route changes.
     - ``effects``: what each click's ``effect`` collects and how long a click is held back
       for it (``EffectConfig``: 7 s window by default, the slow-click timeout).
+    - ``max_seconds=None``: a time budget per replay (no limit by default). Recordings are
+      untrusted, and a hostile one can be built to be slow to analyze; past this many
+      seconds of wall time spent analyzing one replay (inside ``ReplayAnalyzer.feed`` /
+      ``finish`` and signal detection, not waiting for input) the analysis stops with
+      :class:`~replaykit.AnalysisTimeoutError`. It is checked once per chunk and every
+      4,096 events, never per event. Must be positive.
     """
 
     input_debounce_ms: int = 1000
@@ -68,3 +75,8 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
         default_factory=lambda: dict(DEFAULT_NAVIGATION_TAGS)
     )
     effects: EffectConfig = msgspec.field(default_factory=EffectConfig)
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_seconds is not None and not self.max_seconds > 0:  # NaN fails too
+            raise UsageError(f"max_seconds must be positive, got {self.max_seconds!r}")

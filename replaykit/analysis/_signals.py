@@ -8,8 +8,10 @@ returns the signals in time order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
+from .._errors import AnalysisTimeoutError
 from ._actions import Action
 from ._signal import SIGNAL_KINDS, Signal
 from ._signal_config import SignalConfig, signal_config
@@ -57,15 +59,30 @@ def detect_signals(
     actions: Sequence[Action],
     tape: Tape,
     config: SignalConfig | str | None = None,
+    *,
+    max_seconds: float | None = None,
 ) -> list[Signal]:
     """All signals of one replay, ordered by start time (then kind, then target).
 
     ``config`` is a :class:`SignalConfig` or a preset name (``replaykit`` by default,
-    ``posthog``, ``sentry``, ``datadog``, ``mixpanel``, ...).
+    ``posthog``, ``sentry``, ``datadog``, ``mixpanel``, ...). ``max_seconds`` is a time
+    budget (e.g. :attr:`ReplayAnalyzer.remaining_seconds <replaykit.ReplayAnalyzer>`):
+    checked between detectors, it raises :class:`~replaykit.AnalysisTimeoutError` once
+    spent (0 raises at once).
     """
     cfg = signal_config(config)
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     signals: list[Signal] = []
-    for detect in DETECTORS:
-        signals.extend(detect(replay_id, actions, tape, cfg))
+    for detect in (*DETECTORS, None):
+        # Detectors are linear, but a long hostile replay still takes a while: look at
+        # the clock between them (never inside one), and once after the last.
+        if deadline is not None and time.monotonic() >= deadline:
+            raise AnalysisTimeoutError(
+                f"signal detection ran past its time budget (max_seconds={max_seconds})",
+                replay_id=replay_id,
+                seconds=max_seconds,
+            )
+        if detect is not None:
+            signals.extend(detect(replay_id, actions, tape, cfg))
     signals.sort(key=lambda s: (s.timestamp, _KIND_ORDER.get(s.kind, 99), s.target or ""))
     return signals

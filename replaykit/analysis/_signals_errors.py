@@ -347,27 +347,31 @@ def detect_slow_requests(
     for r in requests:
         by_endpoint.setdefault(_request_details(r)["endpoint"], []).append(r)
     out: list[Signal] = []
+    # Per endpoint, computed once: recomputing them per slow request was quadratic when
+    # one endpoint is slow many times.
+    stats: dict[str, dict[str, Any]] = {}
     for r in requests:
         if r.duration is None or r.duration < cfg.slow_request_ms:
             continue
         details = _request_details(r)
-        group = by_endpoint[details["endpoint"]]
-        durations = [g.duration for g in group if g.duration is not None]
-        errors = sum(
-            1
-            for g in group
-            if (g.status is not None and g.status >= cfg.error_status)
-            or (g.from_wrapper and not g.status)
-        )
-        details.update(
-            {
+        endpoint = details["endpoint"]
+        if endpoint not in stats:
+            group = by_endpoint[endpoint]
+            durations = [g.duration for g in group if g.duration is not None]
+            errors = sum(
+                1
+                for g in group
+                if (g.status is not None and g.status >= cfg.error_status)
+                or (g.from_wrapper and not g.status)
+            )
+            stats[endpoint] = {
                 "slow_request_ms": cfg.slow_request_ms,
                 "endpoint_count": len(group),
                 "endpoint_error_rate": round(errors / len(group), 3),
                 "endpoint_p50_ms": round(_percentile(durations, 0.5)),
                 "endpoint_p95_ms": round(_percentile(durations, 0.95)),
             }
-        )
+        details.update(stats[endpoint])
         out.append(
             _network_signal(
                 replay_id, "slow_request", r, pages, config, details, duration=round(r.duration)

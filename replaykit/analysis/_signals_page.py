@@ -173,11 +173,18 @@ def _mirrors(reversal: _Reversal, seen: Sequence[_Reversal]) -> bool:
     )
 
 
-def _initial_y(tape: Tape, window_id: str | None, document: int) -> float:
+def _timestamp(action: Action) -> int:
+    return action.timestamp
+
+
+def _initial_ys(tape: Tape) -> dict[tuple[str | None, int], float]:
+    """The scroll position each (window, document) was loaded at, read once: a lookup per
+    scroll over every document was quadratic on recordings with many of both."""
+    initial: dict[tuple[str | None, int], float] = {}
     for d in tape.documents:
-        if d.window_id == window_id and d.document == document and d.new_document:
-            return d.scroll_y
-    return 0.0
+        if d.new_document:
+            initial.setdefault((d.window_id, d.document), d.scroll_y)
+    return initial
 
 
 def _episodes(times: Sequence[int], cfg: ScrollConfig) -> list[tuple[int, int, int]]:
@@ -237,6 +244,14 @@ def detect_scroll_signals(
     scroll_actions = [
         a for a in actions if isinstance(a.details, ScrollDetails) and not a.details.programmatic
     ]
+    # Per scrolled target, in time order, so a reversal's evidence is found by bisection
+    # (scanning every scroll action per reversal was quadratic).
+    scrolls_of: dict[tuple[str | None, int, int | None], list[Action]] = defaultdict(list)
+    for a in scroll_actions:
+        scrolls_of[(a.window_id, a.document, a.node_id)].append(a)
+    for group in scrolls_of.values():
+        group.sort(key=lambda a: a.timestamp)
+    initial_ys = _initial_ys(tape)
     by_window: dict[str | None, list[ScrollRecord]] = defaultdict(list)
     for r in tape.scrolls:
         by_window[r.window_id].append(r)
@@ -253,9 +268,9 @@ def detect_scroll_signals(
         for r in records:
             visit = bisect_right(window_enters, r.t) - 1
             place = (r.document, r.node_id)
-            previous_y = positions.get(
-                place, _initial_y(tape, window_id, r.document) if r.is_window else 0.0
-            )
+            previous_y = positions.get(place)
+            if previous_y is None:
+                previous_y = initial_ys.get((window_id, r.document), 0.0) if r.is_window else 0.0
             positions[place] = r.y
             key = (visit, r.document, r.node_id)
             legs = states.get(key)
@@ -274,7 +289,7 @@ def detect_scroll_signals(
                 reversal,
                 r,
                 len(per_visit[(window_id, visit)]),
-                scroll_actions,
+                scrolls_of.get((window_id, r.document, r.node_id), []),
                 start,
                 config,
             )
@@ -289,19 +304,20 @@ def _reversal_signal(
     rev: _Reversal,
     record: ScrollRecord,
     index: int,
-    scroll_actions: Sequence[Action],
+    target_scrolls: Sequence[Action],
     start: int | None,
     config: SignalConfig,
 ) -> Signal:
-    involved = [
-        a
-        for a in scroll_actions
-        if a.window_id == record.window_id
-        and a.document == record.document
-        and a.node_id == record.node_id
-        and a.timestamp <= rev.t_seen
-        and action_end(a) >= rev.prev_leg_start
-    ]
+    # `target_scrolls`: the user's scroll actions on this record's target, by time. One
+    # target's scroll bursts follow each other, so those ending after the previous leg
+    # began are the last ones starting before the reversal was seen.
+    involved: list[Action] = []
+    for i in range(bisect_right(target_scrolls, rev.t_seen, key=_timestamp) - 1, -1, -1):
+        a = target_scrolls[i]
+        if action_end(a) < rev.prev_leg_start:
+            break
+        involved.append(a)
+    involved.reverse()
     named = next((a for a in reversed(involved) if a.target), None)
     url = next((a.url for a in reversed(involved) if a.url), None)
     return make_signal(
@@ -341,12 +357,23 @@ def _baseline(
         for i, v in enumerate(visits):
             counts[normalize_url(v.url or "")].append(len(per_visit.get((window_id, i), ())))
 
+    # One value per URL template: recomputing a template's statistics for each of its
+    # visits was quadratic when one template has thousands of them.
+    known: dict[str, tuple[float, str]] = {}
+
     def threshold(v: PageVisit) -> tuple[float, str]:
-        sample = counts.get(normalize_url(v.url or ""), [])
+        key = normalize_url(v.url or "")
+        found = known.get(key)
+        if found is not None:
+            return found
+        sample = counts.get(key, [])
         if len(sample) >= cfg.baseline_min_visits:
             mean = statistics.fmean(sample)
-            return mean + cfg.baseline_sigmas * statistics.pstdev(sample), "baseline"
-        return cfg.excessive_reversals, "fixed"
+            found = (mean + cfg.baseline_sigmas * statistics.pstdev(sample), "baseline")
+        else:
+            found = (cfg.excessive_reversals, "fixed")
+        known[key] = found
+        return found
 
     return threshold
 

@@ -13,9 +13,10 @@ full-load "back" to the previous page is a quick back like a popstate is.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -154,6 +155,11 @@ def page_visits(
     snapshots: dict[tuple[str | None, int], list[DocumentRecord]] = defaultdict(list)
     for d in tape.documents:
         snapshots[(d.window_id, d.document)].append(d)
+    # Each visit reads its document's snapshots and scrolls and its window's viewports:
+    # prepared once per document/window for bisection (a scan per visit was quadratic on
+    # SPAs with many visits and scrolls).
+    pages: dict[tuple[str | None, int], _PageRecords] = {}
+    sizes: dict[str | None, _LastBefore[tuple[int, int]]] = {}
     out: list[PageVisit] = []
     for window_id, window_navs in navs.items():
         kept: list[Action] = []
@@ -171,20 +177,51 @@ def page_visits(
                 nav.details.document if isinstance(nav.details, NavigationDetails) else nav.document
             )
             key = (window_id, document)
-            out.append(
-                _visit(
-                    nav,
-                    enter,
-                    leave,
-                    last,
-                    start,
-                    (segments, seg_starts),
-                    snapshots.get(key, []),
-                    scrolls.get(key, []),
-                    viewports.get(window_id, []),
+            page = pages.get(key)
+            if page is None:
+                page = pages[key] = _PageRecords(snapshots.get(key, []), scrolls.get(key, []))
+            size = sizes.get(window_id)
+            if size is None:
+                size = sizes[window_id] = _LastBefore(
+                    [v for v in viewports.get(window_id, []) if v[1]], lambda v: v[0]
                 )
-            )
+            out.append(_visit(nav, enter, leave, last, start, (segments, seg_starts), page, size))
     return out
+
+
+_T = TypeVar("_T")
+
+
+class _LastBefore(Generic[_T]):
+    """For any time t, the last item *in list order* among those timed at or before t.
+
+    Bisection over a time-sorted copy that carries the running maximum of list positions:
+    the same answer as a scan of the list, in O(log n) per question.
+    """
+
+    def __init__(self, items: Sequence[_T], time: Callable[[_T], float]) -> None:
+        order = sorted(range(len(items)), key=lambda i: time(items[i]))
+        self._items = items
+        self._times = [time(items[i]) for i in order]
+        self._latest: list[int] = []
+        best = -1
+        for i in order:
+            best = max(best, i)
+            self._latest.append(best)
+
+    def get(self, t: float) -> _T | None:
+        k = bisect_right(self._times, t) - 1
+        return self._items[self._latest[k]] if k >= 0 else None
+
+
+class _PageRecords:
+    """One (window, document)'s snapshots and window scrolls, prepared for its visits."""
+
+    def __init__(self, snapshots: Sequence[DocumentRecord], scrolls: Sequence[ScrollRecord]):
+        self.height = _LastBefore([d for d in snapshots if d.height], lambda d: d.t)
+        self.loaded = _LastBefore([d for d in snapshots if d.new_document], lambda d: d.t)
+        self.scrolls = scrolls  # sorted by time
+        self.times = [r.t for r in scrolls]
 
 
 def _visit(
@@ -194,9 +231,8 @@ def _visit(
     last: bool,
     start: int | None,
     active: tuple[Sequence[ActivitySegment], Sequence[int]],
-    snapshots: Sequence[DocumentRecord],
-    scrolls: Sequence[ScrollRecord],
-    viewports: Sequence[tuple[int, int]],
+    page: _PageRecords,
+    size: _LastBefore[tuple[int, int]],
 ) -> PageVisit:
     details = nav.details
     how = details.how if isinstance(details, NavigationDetails) else "custom"
@@ -218,29 +254,28 @@ def _visit(
             active_ms += hi - lo
         k += 1
     # Scroll depth: the window position when the visit began, then every window scroll.
-    y0 = 0.0
-    height = 0
-    for d in snapshots:
-        if d.t <= enter + 1:
-            height = d.height or height
-            if d.new_document:
-                y0 = d.scroll_y
+    sized = page.height.get(enter + 1)
+    height = sized.height if sized is not None else 0
+    loaded = page.loaded.get(enter + 1)
+    y0 = loaded.scroll_y if loaded is not None else 0.0
+    scrolls, times = page.scrolls, page.times
+    lo = bisect_left(times, enter)
+    if lo:
+        y0 = scrolls[lo - 1].y  # where the page stood when this visit began
     max_y = y0
     first = True
-    for s in scrolls:
-        if s.t < enter:
-            y0 = s.y  # where the page stood when this visit began
-            max_y = y0
-        elif s.t < leave or (last and s.t == leave):
-            if first and s.programmatic:
-                # The app's scroll-to-top (or restoration) on arrival: the position the
-                # previous page stood at was never really shown on this one.
-                max_y = s.y
-            max_y = max(max_y, s.y)
-            first = False
-    for t, h in viewports:
-        if t <= leave and h:
-            height = h
+    hi = bisect_right(times, leave) if last else bisect_left(times, leave)
+    for i in range(lo, max(lo, hi)):
+        s = scrolls[i]
+        if first and s.programmatic:
+            # The app's scroll-to-top (or restoration) on arrival: the position the
+            # previous page stood at was never really shown on this one.
+            max_y = s.y
+        max_y = max(max_y, s.y)
+        first = False
+    viewport = size.get(leave)
+    if viewport is not None:
+        height = viewport[1]
     return PageVisit(
         url=nav.url,
         path=page_path(nav.url),

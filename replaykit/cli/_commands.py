@@ -97,6 +97,13 @@ def cli() -> None:
     help="Largest input (after decompression) read per recording, in MiB.",
 )
 @click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Time budget per recording, in seconds spent analyzing it; one that takes longer "
+    "is reported as an error and the others still run. Default: no limit.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(min=1),
     default=4,
@@ -125,6 +132,7 @@ def analyze(
     input_format: str,
     max_nodes: int,
     max_input_mb: int,
+    max_seconds: float | None,
     concurrency: int,
     with_signals: bool,
     preset: str,
@@ -145,7 +153,7 @@ def analyze(
       replaykit analyze session.json --signals --preset posthog
       replaykit analyze 0190f2c4-replay-id --base-url http://127.0.0.1:8080
     """
-    options = AnalyzerOptions(max_nodes=max_nodes)
+    options = AnalyzerOptions(max_nodes=max_nodes, max_seconds=max_seconds)
     local = [p for p in paths if not looks_like_replay_id(p)]
     replay_ids = [p for p in paths if looks_like_replay_id(p)]
     failures: list[int] = []

@@ -66,6 +66,8 @@ _OPEN, _CLOSE, _QUOTE, _COMMA, _LBRACE = 0x5B, 0x5D, 0x22, 0x2C, 0x7B
 _WS: Final = b" \t\r\n"
 _EDGE: Final = b", \t\r\n"  # what may sit between a block's edge and its first/last element
 _PROBE_MAX_LINE = 1 << 16
+# Blocks larger than this hold a huge line: split them into views instead of copying them.
+_SPLIT_BYTES = 4 * BLOCK_BYTES
 _HEAD_BYTES = 1 << 16
 _MAX_NESTED_COMPRESSION = 2
 _MAX_WRAPPER_DEPTH = 8
@@ -73,6 +75,7 @@ _MAX_WRAPPER_DEPTH = 8
 # One token per JSON string (an unterminated string runs to the end) or bracket/comma.
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{},]', re.DOTALL)
 _NON_WS = re.compile(rb"\S")
+_EDGE_RUN = re.compile(rb"[, \t\r\n]*")
 _FIRST_KEY = re.compile(rb'\s*\{\s*"([^"\\]*)"\s*:')
 _KEYS = re.compile(
     rb'"(window_id|windowId|events|snapshots|snapshotsByWindowId|pageId|properties|version'
@@ -594,6 +597,13 @@ def _feed_raws(
     start = 0
     size = 0
     for i, raw in enumerate(raws):
+        if len(raw) >= BLOCK_BYTES and i > start:
+            # A huge element goes alone: batching joins elements into one new buffer, a
+            # copy of its size it does not need (a 50 MB text node would be held twice).
+            sink.elements(window, raws[start:i])
+            yield
+            start = i
+            size = 0
         size += len(raw)
         if size >= BLOCK_BYTES or i + 1 - start >= DECODE_BATCH:
             sink.elements(window, raws[start : i + 1])
@@ -717,6 +727,10 @@ class _ArrayFeeder:
             if not _NON_WS.search(block):
                 continue
             data, closes = self._fast_data(block)
+            if isinstance(data, list):
+                self.opened = not closes
+                yield from _feed_raws(self.sink, None, data)
+                continue
             if data is not None:
                 fed = False
                 if len(data) > BLOCK_BYTES:
@@ -774,8 +788,11 @@ class _ArrayFeeder:
                 return "whole"
         return "line"
 
-    def _fast_data(self, block: bytes) -> tuple[bytes | memoryview | None, bool]:
+    def _fast_data(self, block: bytes) -> tuple[bytes | memoryview | list[memoryview] | None, bool]:
         """The block as one JSON array text, when its shape allows; and whether it closes.
+
+        A block over `_SPLIT_BYTES` (it holds a huge line) whose lines are one element each
+        comes back as a list of views of those elements: bracketing it would copy it whole.
 
         Works on offsets so that the block is copied at most once (to add brackets) and not
         at all when it is a whole array. Changes no state: the caller opens/closes the array
@@ -785,9 +802,7 @@ class _ArrayFeeder:
         if m is None:
             return None, False
         lo = m.start()
-        hi = len(block)
-        while block[hi - 1] in _WS:
-            hi -= 1
+        hi = _rskip(block, lo, len(block), _WS)
         opens = not self.opened
         if opens:
             if block[lo] != _OPEN:
@@ -795,9 +810,7 @@ class _ArrayFeeder:
             lo += 1
         closes = False
         if block[hi - 1] == _CLOSE:
-            k = hi - 1
-            while k > lo and block[k - 1] in _WS:
-                k -= 1
+            k = _rskip(block, lo, hi - 1, _WS)
             # Elements are objects or (packed) strings, so `}]`, `"]` or a lone `]` close.
             if k == lo or block[k - 1] in (0x7D, _QUOTE):
                 closes = True
@@ -805,10 +818,12 @@ class _ArrayFeeder:
                     # `[ ... ]`: the block is an array already.
                     return memoryview(block)[lo - 1 : hi], True
                 hi = k
-        while lo < hi and block[lo] in _EDGE:
-            lo += 1
-        while hi > lo and block[hi - 1] in _EDGE:
-            hi -= 1
+        lo = _skip_edge(block, lo, hi)
+        hi = _rskip(block, lo, hi, _EDGE)
+        if hi - lo > _SPLIT_BYTES:
+            views = _line_views(block, lo, hi)
+            if views is not None:
+                return views, closes
         return b"".join((b"[", memoryview(block)[lo:hi], b"]")), closes
 
     def _by_line(self, block: bytes, final: bool) -> Iterator[None]:
@@ -841,6 +856,50 @@ class _ArrayFeeder:
                 self.opened = False
                 if _NON_WS.search(s, closed):
                     sink.count(None, MALFORMED)  # something after the closing bracket
+
+
+def _skip_edge(buf: bytes, lo: int, hi: int) -> int:
+    """`lo` moved past commas and whitespace (in C: a hostile run can be gigabytes)."""
+    m = _EDGE_RUN.match(buf, lo, hi)
+    return m.end() if m is not None else lo
+
+
+def _rskip(buf: bytes, lo: int, hi: int, chars: bytes) -> int:
+    """`hi` moved back past any of `chars`, no lower than `lo`.
+
+    Looks at windows growing from the end (rstrip of a slice, in C): a byte-by-byte loop
+    took seconds on a recording of megabytes of trailing spaces.
+    """
+    step = 64
+    while hi > lo:
+        start = max(lo, hi - step)
+        kept = len(buf[start:hi].rstrip(chars))
+        if kept:
+            return start + kept
+        hi = start
+        step *= 2
+    return lo
+
+
+def _line_views(block: bytes, lo: int, hi: int) -> list[memoryview] | None:
+    """Views of the elements of `block[lo:hi]`, one per line; None unless every line holds
+    exactly one JSON value (then the caller brackets and decodes the block as usual)."""
+    view = memoryview(block)
+    out: list[memoryview] = []
+    while lo < hi:
+        nl = block.find(b"\n", lo, hi)
+        end = hi if nl < 0 else nl
+        a = _skip_edge(block, lo, end)
+        b = _rskip(block, a, end, _EDGE)
+        if a < b:
+            piece = view[a:b]
+            try:
+                _RAW.decode(piece)
+            except BAD_OR_DEEP:
+                return None
+            out.append(piece)
+        lo = end + 1
+    return out
 
 
 def _feed_whole_array(sink: Sink, buf: bytes) -> Iterator[None]:

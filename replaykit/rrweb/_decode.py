@@ -85,6 +85,11 @@ _CV_FIELDS: Final[dict[int, tuple[str, ...]]] = {
     8: ("adds", "removes"),  # StyleSheetRule
 }
 _MAX_NODES_WALKED = 1_000_000
+# Windows (PostHog tabs) kept apart per recording. Each holds pending events here and an
+# analyzer downstream; a recording naming a new window per element grew both with every
+# line. Elements of further windows are counted (unknown "window:over_limit"), not kept.
+_MAX_WINDOWS = 100
+_OVER_WINDOWS = "window:over_limit"
 _timestamp = attrgetter("timestamp")
 
 
@@ -418,12 +423,13 @@ class _Sink:
 
 
 class _Pending:
-    __slots__ = ("events", "malformed", "sizes", "start", "too_deep", "unknown")
+    __slots__ = ("events", "malformed", "nbytes", "sizes", "start", "too_deep", "unknown")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         # Input bytes behind each event (a block's size spread evenly over its events).
         self.sizes: list[float] = []
+        self.nbytes = 0.0  # sum of `sizes` from `start` on (see _Chunker.add)
         self.start = 0  # events before it were emitted (sliced lazily, see _Chunker._emit)
         self.unknown: dict[str, int] = {}
         self.malformed = 0
@@ -461,12 +467,29 @@ class _Chunker:
             pending = self._pending[window] = _Pending()
         return pending
 
+    def _over_cap(self, window: str | None) -> bool:
+        return window not in self._pending and len(self._pending) >= _MAX_WINDOWS
+
     def add(self, window: str | None, events: list[Event], nbytes: int = 0) -> None:
+        if self._over_cap(window):
+            if events:
+                self.count(window, _OVER_WINDOWS, len(events))
+            return
         pending = self._get(window)
         pending.events.extend(events)
         pending.sizes.extend([nbytes / len(events)] * len(events) if events else ())
+        if events:
+            pending.nbytes += nbytes
         self.elements += len(events)
         while True:
+            if (
+                len(pending.events) - pending.start < self._size + _LOOKAHEAD
+                and pending.nbytes < self._bytes - 1
+            ):
+                # No chunk is full yet, by count or by bytes (the 1-byte margin absorbs
+                # float rounding). `_next_size` walks up to a chunk of sizes: calling it
+                # on every add cost O(chunk) per add when elements come one at a time.
+                break
             size = self._next_size(pending)
             if len(pending.events) - pending.start < size + _LOOKAHEAD:
                 break
@@ -488,6 +511,8 @@ class _Chunker:
         return self._size
 
     def count(self, window: str | None, key: str, n: int = 1) -> None:
+        if self._over_cap(window):
+            window = next(iter(self._pending))  # counted with the first window
         pending = self._get(window)
         if key == MALFORMED:
             pending.malformed += n
@@ -527,6 +552,7 @@ class _Chunker:
         events = pending.events[lo:hi]
         after = [e.timestamp for e in pending.events[hi : hi + _LOOKAHEAD]]
         pending.start = hi
+        pending.nbytes = sum(pending.sizes[hi:])
         before = self._history.get(window, [])
         repaired, inversions = _repair_times(events, before, after, self._jump)
         if events:

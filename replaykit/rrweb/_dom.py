@@ -147,6 +147,8 @@ _ATTR_MAX: Final = 200
 _BULK_DETACH_WIDTH: Final = 32
 # Siblings searched first, from the end, when an add names its next sibling.
 _TAIL_WINDOW: Final = 64
+# Adds processed per mutation at most, as a multiple of its add count (see `_apply_adds`).
+_RETRY_FACTOR: Final = 4
 _TEXT_MAX: Final = 1_000
 
 # Subtrees whose text is not visible (§15). `head` holds only metadata such as <title>.
@@ -272,6 +274,16 @@ def _rindex(items: list[int], value: int) -> int:
         return items.index(value, start)
     except ValueError:
         return items.index(value, 0, start)
+
+
+def _wake_capped(
+    node: Node, waiting: dict[int, list[AddedNode]], woken: list[AddedNode], capped: dict[int, bool]
+) -> None:
+    """Wake the adds waiting under a subtree a cap just dropped: they are capped too, and
+    are counted as such (their parent is in `capped`) instead of as unknown parents."""
+    for sub_id in _subtree_ids(node):
+        if sub_id in waiting and sub_id in capped:
+            woken.extend(waiting.pop(sub_id))
 
 
 def _wait(waiting: dict[int, list[AddedNode]], missing: int, add: AddedNode) -> None:
@@ -470,10 +482,20 @@ class DomTracker:
         """Insert adds in array order. An add whose parent (or non-null `next_id`) is missing
         waits for that id and is retried once it is inserted, which is linear where repeated
         passes over the queue would be quadratic on a reversed chain. Adds still waiting at
-        the end are dropped and counted."""
+        the end are dropped and counted.
+
+        Retries are bounded: a recorder's add waits at most twice (for its parent, then its
+        next sibling), but hostile adds can be woken and sent back to wait again round after
+        round (an add re-using an ancestor's id removes its own parent each time), which is
+        quadratic. Past `_RETRY_FACTOR` attempts per add the rest are dropped and counted."""
         waiting: dict[int, list[AddedNode]] = {}
         batch: Sequence[AddedNode] = adds
+        attempts_left = _RETRY_FACTOR * len(adds)
         while batch:
+            attempts_left -= len(batch)
+            if attempts_left < 0:
+                self.stats.unknown_parents += len(batch)
+                break
             woken: list[AddedNode] = []
             self._add_batch(batch, waiting, woken)
             batch = woken
@@ -513,6 +535,8 @@ class DomTracker:
                 elif pid in capped:
                     self._drop(add.node, capped[pid])
                     room = 0
+                    if waiting:
+                        _wake_capped(add.node, waiting, woken, capped)
                 else:
                     _wait(waiting, pid, add)
                 continue
@@ -575,6 +599,8 @@ class DomTracker:
                 registered = self._register(node, pid, depth)
                 room = max_nodes - len(parent_of) if not capped else 0
                 if not registered:
+                    if waiting:
+                        _wake_capped(node, waiting, woken, capped)
                     continue
                 if isinstance(node, (ElementNode, DocumentNode)) and node.child_nodes:
                     container = node
