@@ -25,7 +25,12 @@ machine's 1-minute load average after the run (other work on the machine takes c
 the parallel runs first: a load above the core count means the speed-ups are understated)
 and, for http rows, the CPU time the fake server used meanwhile (it shares the cores: on 2
 cores, a server needing half the client's CPU caps any speed-up near 1.3×).
-``--repeat N`` keeps the best of N runs per row.
+``cpu s`` is the CPU time of the work (the measured process and its threads, plus the CPU
+the workers spent on chunks, as each chunk reports it; Ray's own raylet/GCS processes and
+the workers' start-up are not in it) and ``free ×`` the speed-up that CPU would give spread
+over the workers' cores with nothing else running (loop wall ÷ (cpu s ÷ workers)): unlike
+the wall time it hardly depends on what else the machine is doing. ``--repeat N`` keeps the best
+of N runs per row.
 **Targets (2 cores): local ≥ 1.7× and ray ≥ 1.5× the loop**, checked on every row.
 
 Recordings larger than ``--max-file-mb`` (default 5: leaves out the 13 MB
@@ -176,6 +181,7 @@ def child_run(mode: str, source: str, target: str, size: int, out: Path, workers
 
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     started = time.perf_counter()
+    cpu = time.process_time()
     result: dict[str, Any]
     if mode == "loop":
         if source == "disk":
@@ -199,8 +205,12 @@ def child_run(mode: str, source: str, target: str, size: int, out: Path, workers
             "peak_rss_workers": summary.peak_rss_workers,
             "retries": summary.retries,
             "bytes_in": summary.bytes_in,
+            "worker_cpu_s": summary.worker_cpu_seconds,
         }
     result["seconds"] = time.perf_counter() - started
+    # The work's CPU (this process and its threads, plus what the chunks report from the
+    # workers), which other work on the machine does not change.
+    result["cpu_s"] = time.process_time() - cpu + result.get("worker_cpu_s", 0.0)
     result["peak_rss_driver"] = peak_rss()
     result["rows"] = _rows(out)
     print(json.dumps(result), flush=True)
@@ -368,6 +378,13 @@ def main(argv: list[str] | None = None) -> int:
                                 "mode": mode,
                                 **result,
                                 "speedup": speedup,
+                                # What the run's CPU, spread over the workers' cores with
+                                # nothing else running, would give against the loop.
+                                "free_speedup": (
+                                    base["seconds"] / (result["cpu_s"] / args.workers)
+                                    if base and mode != "loop" and result["cpu_s"] > 0
+                                    else None
+                                ),
                                 "same_rows": base is not None and result["rows"] == base["rows"],
                             }
                         )
@@ -384,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     head = (
         f"{'replays':>8} {'source':6} {'mode':5} {'wall s':>8} {'replays/s':>10} {'speed-up':>9} "
     )
-    head += f"{'driver MB':>10} {'worker MB':>10} {'rows':>5} {'load':>5} {'fake cpu':>8}  target"
+    head += f"{'driver MB':>10} {'worker MB':>10} {'rows':>5} {'load':>5} {'fake cpu':>8} "
+    head += f"{'cpu s':>7} {'free ×':>6}  target"
     print(head)
     misses = 0
     for row in rows:
@@ -396,13 +414,14 @@ def main(argv: list[str] | None = None) -> int:
             status = f"≥ {goal}× {'PASS' if ok else 'MISS'}"
         rate = row["replays"] / row["seconds"] if row["seconds"] else 0.0
         served = f"{row['server_cpu_s']:.1f} s" if "server_cpu_s" in row else "-"
+        free = f"{row['free_speedup']:.2f}" if row.get("free_speedup") else "-"
         speed = f"{row['speedup']:.2f}×" if row["speedup"] is not None else "-"
         print(
             f"{row['size']:>8,} {row['source']:6} {row['mode']:5} {row['seconds']:>8.1f} "
             f"{rate:>10.0f} {speed:>9} {mb(row['peak_rss_driver']):>10} "
             f"{mb(row.get('peak_rss_workers')):>10} "
             f"{'same' if row['same_rows'] else 'DIFF':>5} {row['load']:>5.1f} "
-            f"{served:>8}  {status}"
+            f"{served:>8} {row['cpu_s']:>7.1f} {free:>6}  {status}"
         )
     print(f"targets: {'all PASS' if not misses else f'{misses} MISS'}")
     if args.json:

@@ -173,7 +173,8 @@ class ChunkStats(msgspec.Struct, frozen=True, kw_only=True):
     ``replays`` counts the sessions it wrote (failed ones included, skipped ones not);
     ``bytes_in`` the recording bytes read (file sizes, or HTTP bytes received from
     Mixpanel); ``bytes_out`` the Parquet bytes written; ``rows`` the rows per frame;
-    ``worker`` is ``host:pid`` and ``peak_rss`` that process's peak RSS so far (bytes).
+    ``worker`` is ``host:pid`` and ``peak_rss`` that process's peak RSS so far (bytes);
+    ``cpu_seconds`` the CPU time the worker process spent on the chunk.
     """
 
     chunk: int
@@ -186,6 +187,7 @@ class ChunkStats(msgspec.Struct, frozen=True, kw_only=True):
     rows: dict[str, int] = {}
     files: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     worker: str = ""
     peak_rss: int = 0
 
@@ -458,6 +460,7 @@ def run_chunk(task: ChunkTask) -> ChunkStats:
     permissions) end the run.
     """
     started = time.perf_counter()
+    cpu = time.process_time()
     parts = _Parts(Path(task.out), task.key, task.options.batch_rows)
     parts.clear_stale()
     failures: list[FailedReplay] = []
@@ -478,6 +481,7 @@ def run_chunk(task: ChunkTask) -> ChunkStats:
         rows=parts.rows,
         files=parts.files,
         seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
         worker=f"{socket.gethostname()}:{os.getpid()}",
         peak_rss=peak_rss(),
     )

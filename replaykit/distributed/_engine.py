@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -61,6 +61,3 @@ class EngineRun:
 
     workers: int
     retries: int | None  # None: the engine does not report its retries (Ray)
-
-
-TaskSource = Iterator[ChunkTask]

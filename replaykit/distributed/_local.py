@@ -51,6 +51,15 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _worker_env() -> dict[str, str]:
+    """The driver's environment (credentials included: workers read them from here), with
+    Polars on one thread unless the caller chose: there is already a worker per core, and
+    a thread pool per worker would only fight over the same cores."""
+    env = dict(os.environ)
+    env.setdefault("POLARS_MAX_THREADS", "1")
+    return env
+
+
 def _portable(exc: BaseException) -> BaseException:
     """``exc`` if it survives pickling (with its traceback as a note), else a stand-in."""
     text = "".join(traceback.format_exception(exc)).rstrip()
@@ -107,6 +116,7 @@ class _Slot:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code, str(child_in), str(child_out)],
+                env=_worker_env(),
                 pass_fds=(child_in, child_out),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout is the caller's data channel

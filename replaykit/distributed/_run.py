@@ -58,7 +58,8 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     could not run at all (their replays are failed sessions); ``retries`` counts chunk
     re-runs (``None`` when the engine does not tell: Ray). ``bytes_in`` are the recording
     bytes read (files, or HTTP bodies from Mixpanel), ``bytes_out`` the Parquet bytes
-    written. ``peak_rss_driver`` and ``peak_rss_workers`` (the largest worker) are bytes.
+    written. ``peak_rss_driver`` and ``peak_rss_workers`` (the largest worker) are bytes;
+    ``worker_cpu_seconds`` is the CPU time the workers spent on chunks, all together.
     """
 
     out: str
@@ -77,6 +78,7 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
     peak_rss_driver: int
     peak_rss_workers: int
+    worker_cpu_seconds: float = 0.0
     failures: list[FailedReplay] = []
 
     @property
@@ -183,6 +185,7 @@ class _Tally:
         self.bytes_in = 0
         self.bytes_out = 0
         self.peak_worker = 0
+        self.cpu = 0.0
         self.failures: list[FailedReplay] = []
 
     def __call__(self, task: ChunkTask, outcome: ChunkStats | BaseException) -> None:
@@ -201,6 +204,7 @@ class _Tally:
         self.bytes_in += stats.bytes_in
         self.bytes_out += stats.bytes_out
         self.peak_worker = max(self.peak_worker, stats.peak_rss)
+        self.cpu += stats.cpu_seconds
         for failure in stats.failures:
             self.failures.append(failure)
             if failure.skipped:
@@ -350,6 +354,7 @@ def run_groups(
         seconds=time.perf_counter() - started,
         peak_rss_driver=peak_rss(),
         peak_rss_workers=tally.peak_worker,
+        worker_cpu_seconds=tally.cpu,
         failures=tally.failures,
     )
 
