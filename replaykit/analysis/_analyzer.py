@@ -1040,7 +1040,9 @@ class ReplayAnalyzer:
     def _on_console_plugin(self, t: int, raw: msgspec.Raw) -> None:
         try:
             payload = _console_decoder.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            # The event decoded with its payload kept raw: bytes that are not UTF-8 or
+            # nest past the recursion limit only show up here.
             self.coverage.malformed += 1
             return
         self._on_console(t, payload.level, payload.payload, payload.trace)

@@ -75,7 +75,7 @@ class NetworkCollector:
             return True  # numeric-keyed payload, unverified: counted by the caller only
         try:
             payload = _decoder.decode(raw)
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # raw: unchecked
             return False
         for request in payload.requests:
             if len(self._pending) >= _MAX_REQUESTS:

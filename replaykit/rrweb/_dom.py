@@ -676,6 +676,9 @@ class DomTracker:
                 and len(parent_of) + len(children) <= max_nodes
                 and not self._capped
             )
+            # Subtrees are queued in reverse so that they are loaded in document order:
+            # when the node cap cuts a page short, the end of the page goes, not its start.
+            deeper: list[ElementNode | DocumentNode] = []
             for child in children:
                 cid = child.id
                 if fast and cid not in parent_of:
@@ -701,20 +704,20 @@ class DomTracker:
                                 if "id" in kept:
                                     self._index_id(kept["id"], cid)
                         if child.child_nodes:
-                            stack.append(child)
+                            deeper.append(child)
                     else:
                         tag_of[cid] = _OTHER_MARKERS.get(type(child), _COMMENT)
                         if isinstance(child, DocumentNode):
                             depth_of[cid] = child_depth
                             if child.child_nodes:
-                                stack.append(child)
+                                deeper.append(child)
                     if child.is_shadow:
                         shadow.add(cid)
                     kids.append(cid)
                 elif register(child, nid, child_depth):
                     kids.append(cid)
                     if isinstance(child, (ElementNode, DocumentNode)) and child.child_nodes:
-                        stack.append(child)
+                        deeper.append(child)
                 elif nid not in parent_of:
                     # The child reused the id of `node` or of an ancestor, so registering it
                     # removed `node`: its remaining children have nowhere to go.
@@ -722,6 +725,8 @@ class DomTracker:
                     for rest in children[pos + 1 :]:
                         self.stats.unknown_parents += _count_subtree(rest)
                     break
+            if deeper:
+                stack.extend(reversed(deeper))
         owner.clear()
 
     def _register(self, node: Node, parent_id: int | None, depth: int) -> bool:
