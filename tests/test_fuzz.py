@@ -49,7 +49,7 @@ from replaykit.testing import (
 )
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("ci", max_examples=10, deadline=None, suppress_health_check=_HEALTH)
+settings.register_profile("ci", max_examples=8, deadline=None, suppress_health_check=_HEALTH)
 settings.register_profile("long", max_examples=2_000, deadline=None, suppress_health_check=_HEALTH)
 PROFILE = os.environ.get("REPLAYKIT_FUZZ_PROFILE", "ci")
 FUZZ = settings(settings.get_profile(PROFILE))
