@@ -38,7 +38,7 @@ Recordings larger than ``--max-file-mb`` (default 5: leaves out the 13 MB
 corpus is ``$REPLAYKIT_SHARED/corpus`` or ``../shared/corpus``; without it the script
 prints a note and exits 0.
 
-Run from the repository root (about 15 minutes on 2 cores, most of it the 20,000 runs)::
+Run from the repository root (about 20 minutes on 2 cores, most of it the 20,000 runs)::
 
     python benchmarks/bench_scale.py
     python benchmarks/bench_scale.py --sizes 2000 --sources disk --json
