@@ -12,33 +12,37 @@ report. The commands only parse arguments and format rows: the work is
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 import msgspec
 import polars as pl
 
-from .. import sync
 from .._api import AnalyzedReplay
 from .._errors import ConfigError
 from ..analysis._actions import ACTION_KINDS
 from ..analysis._options import AnalyzerOptions
 from ..analysis._signal import SIGNAL_KINDS
-from ..analysis._signal_config import PRESETS
 from ..bundle._bundle import MANIFEST, ReplayBundle
 from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
-from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
 from ._mixpanel import (
-    analyzed_from_mixpanel,
     config_from,
-    looks_like_replay_id,
     mixpanel_options,
+)
+from ._targets import (
+    SIGNAL_PRESETS,
+    analyzed_targets,
+    concurrency_option,
+    fail,
+    format_option,
+    max_input_option,
+    missing_mixpanel,
+    split_targets,
 )
 
 __all__ = ["aggregate_command", "query_group", "report_command"]
@@ -46,13 +50,7 @@ __all__ = ["aggregate_command", "query_group", "report_command"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROW_FORMATS = ("table", "json", "ndjson", "csv")
-SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
 _encoder = msgspec.json.Encoder()
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"replaykit: error: {message}", err=True)
-    sys.exit(code)
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -152,21 +150,8 @@ def _clear_bundle(directory: Path) -> None:
     help="Signal definitions to use.",
 )
 @click.option("--events", is_flag=True, help="Also keep every raw rrweb event (large).")
-@click.option(
-    "--format",
-    "input_format",
-    type=click.Choice(FORMATS),
-    default="auto",
-    show_default=True,
-    help="Input container format; auto sniffs it from the first bytes.",
-)
-@click.option(
-    "--max-input-mb",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_INPUT_BYTES // (1 << 20),
-    show_default=True,
-    help="Largest input (after decompression) read per recording, in MiB.",
-)
+@format_option
+@max_input_option
 @click.option(
     "--batch-rows",
     type=click.IntRange(min=1),
@@ -174,13 +159,7 @@ def _clear_bundle(directory: Path) -> None:
     show_default=True,
     help="Rows buffered before a batch is written.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Mixpanel replays fetched at once.",
-)
+@concurrency_option
 @click.option(
     "-o",
     "--output",
@@ -245,27 +224,17 @@ def aggregate_command(
     """
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            _fail(f"{out_dir} is not empty (use --overwrite to replace a bundle there)", 3)
+            fail(f"{out_dir} is not empty (use --overwrite to replace a bundle there)", 3)
         if not (out_dir / MANIFEST).is_file():
-            _fail(f"{out_dir} is not a bundle directory; refusing to overwrite it", 3)
+            fail(f"{out_dir} is not a bundle directory; refusing to overwrite it", 3)
         _clear_bundle(out_dir)
-    local = [t for t in targets if not looks_like_replay_id(t)]
-    replay_ids = [t for t in targets if looks_like_replay_id(t)]
+    split = split_targets(targets)
     failures: list[int] = []
-
-    def no_mixpanel(exc: ConfigError) -> None:
-        for rid in replay_ids:
-            click.echo(
-                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
-                f"{exc.message})",
-                err=True,
-            )
-            failures.append(4)
 
     if engine is not None or workers is not None:
         codes = _aggregate_parallel(
-            local,
-            replay_ids,
+            split.local,
+            split.replay_ids,
             out_dir,
             engine=engine or "local",
             workers=workers,
@@ -278,39 +247,15 @@ def aggregate_command(
             concurrency=concurrency,
             output=output,
             mixpanel=dict(mixpanel),
-            no_mixpanel=no_mixpanel,
+            no_mixpanel=missing_mixpanel(split.replay_ids, failures),
         )
         failures.extend(codes)
         if failures:
             sys.exit(failures[0])
         return
 
-    local_replays: Iterator[AnalyzedReplay] = (
-        sync.analyze(
-            local,
-            options=AnalyzerOptions(),
-            signals=preset if with_signals else False,
-            format=input_format,
-            max_input_bytes=max_input_mb << 20,
-            on_error="record",
-        )
-        if local
-        else iter(())
-    )
-    remote_replays: Iterator[AnalyzedReplay] = (
-        analyzed_from_mixpanel(
-            replay_ids,
-            dict(mixpanel),
-            concurrency=concurrency,
-            on_missing_config=no_mixpanel,
-            signals=preset if with_signals else None,
-        )
-        if replay_ids
-        else iter(())
-    )
-
-    def reported() -> Iterator[AnalyzedReplay]:
-        for replay in itertools.chain(local_replays, remote_replays):
+    def reported(replays: Iterator[AnalyzedReplay]) -> Iterator[AnalyzedReplay]:
+        for replay in replays:
             failure = replay.failure
             if failure is not None:
                 if failure.skipped:
@@ -321,7 +266,19 @@ def aggregate_command(
                     failures.append(failure.exit_code)
             yield replay
 
-    bundle = collect_bundle(reported(), spill_dir=out_dir, batch_rows=batch_rows, events=events)
+    with analyzed_targets(
+        split,
+        mixpanel=dict(mixpanel),
+        options=AnalyzerOptions(),
+        signals=preset if with_signals else None,
+        input_format=input_format,
+        max_input_bytes=max_input_mb << 20,
+        concurrency=concurrency,
+        failures=failures,
+    ) as replays:
+        bundle = collect_bundle(
+            reported(replays), spill_dir=out_dir, batch_rows=batch_rows, events=events
+        )
     if bundle.directory is None:  # nothing was spilled (an empty run): write it now
         bundle.write_parquet(out_dir)
         bundle = ReplayBundle.scan(out_dir)
@@ -449,9 +406,9 @@ def _open(directory: str) -> ReplayBundle:
     try:
         return ReplayBundle.scan(directory)
     except FileNotFoundError as exc:
-        _fail(str(exc), 4)
+        fail(str(exc), 4)
     except ValueError as exc:
-        _fail(str(exc), 3)
+        fail(str(exc), 3)
 
 
 def _day(value: str | None) -> dt.date | None:

@@ -8,43 +8,41 @@ values, 4 not found, 5 rate limited, 130 interrupted. The Mixpanel commands live
 
 from __future__ import annotations
 
-import itertools
 import sys
-from collections.abc import Generator, Iterator
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from typing import Any
 
 import click
 import msgspec
 
-from .. import sync
 from .._api import AnalyzedReplay
-from .._errors import ConfigError, ReplaykitError
+from .._errors import ReplaykitError
 from ..analysis._options import AnalyzerOptions
-from ..analysis._signal_config import PRESETS
-from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS, iter_event_chunks
+from ..rrweb._decode import iter_event_chunks
 from ..sources._local import LocalSource
 from ..sources.mixpanel._stage import single_error
 from ._bundle import aggregate_command, query_group, report_command
 from ._mixpanel import (
     WRITERS,
-    analyzed_from_mixpanel,
-    looks_like_replay_id,
     mixpanel_commands,
     mixpanel_events,
     mixpanel_options,
     with_warnings,
+)
+from ._targets import (
+    SIGNAL_PRESETS,
+    analyzed_targets,
+    concurrency_option,
+    fail,
+    format_option,
+    max_input_option,
+    split_targets,
 )
 
 __all__ = ["main"]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 OUTPUT_FORMATS = ("markdown", "ndjson", "json", "table")
-SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"replaykit: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -74,14 +72,7 @@ def cli() -> None:
     help="markdown timeline for people/LLMs, ndjson (one action per line), "
     "json (one object per replay with coverage), or an aligned table.",
 )
-@click.option(
-    "--format",
-    "input_format",
-    type=click.Choice(FORMATS),
-    default="auto",
-    show_default=True,
-    help="Input container format; auto sniffs it from the first bytes.",
-)
+@format_option
 @click.option(
     "--max-nodes",
     type=click.IntRange(min=100),
@@ -89,13 +80,7 @@ def cli() -> None:
     show_default=True,
     help="DOM node cap per replay; beyond it the replay is flagged truncated.",
 )
-@click.option(
-    "--max-input-mb",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_INPUT_BYTES // (1 << 20),
-    show_default=True,
-    help="Largest input (after decompression) read per recording, in MiB.",
-)
+@max_input_option
 @click.option(
     "--max-seconds",
     type=click.FloatRange(min=0, min_open=True),
@@ -103,13 +88,7 @@ def cli() -> None:
     help="Time budget per recording, in seconds spent analyzing it; one that takes longer "
     "is reported as an error and the others still run. Default: no limit.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Mixpanel replays fetched at once.",
-)
+@concurrency_option
 @click.option(
     "--signals",
     "with_signals",
@@ -154,46 +133,9 @@ def analyze(
       replaykit analyze 0190f2c4-replay-id --base-url http://127.0.0.1:8080
     """
     options = AnalyzerOptions(max_nodes=max_nodes, max_seconds=max_seconds)
-    local = [p for p in paths if not looks_like_replay_id(p)]
-    replay_ids = [p for p in paths if looks_like_replay_id(p)]
     failures: list[int] = []
 
-    def no_mixpanel(exc: ConfigError) -> None:
-        # Without Mixpanel settings an unknown name is most likely a mistyped path.
-        for rid in replay_ids:
-            click.echo(
-                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
-                f"{exc.message})",
-                err=True,
-            )
-            failures.append(4)
-
-    local_replays: Iterator[AnalyzedReplay] = (
-        sync.analyze(
-            local,
-            options=options,
-            signals=preset if with_signals else False,
-            format=input_format,
-            max_input_bytes=max_input_mb << 20,
-            on_error="record",
-        )
-        if local
-        else _empty()
-    )
-    remote_replays: Iterator[AnalyzedReplay] = (
-        analyzed_from_mixpanel(
-            replay_ids,
-            dict(mixpanel),
-            concurrency=concurrency,
-            on_missing_config=no_mixpanel,
-            signals=preset if with_signals else None,
-        )
-        if replay_ids
-        else _empty()
-    )
-    replays = itertools.chain(local_replays, remote_replays)
-
-    def good() -> Iterator[AnalyzedReplay]:
+    def good(replays: Iterator[AnalyzedReplay]) -> Iterator[AnalyzedReplay]:
         for replay in replays:
             failure = replay.failure
             if failure is None:
@@ -208,34 +150,25 @@ def analyze(
             failures.append(failure.exit_code)
 
     out = sys.stdout
-    # Close the sources however writing ends: a Mixpanel source holds an event loop thread
-    # that must not outlive the command (an unclosed one would keep the process alive).
-    try:
-        WRITERS[output](good(), out)
-    finally:
-        for source in (local_replays, remote_replays):
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+    with analyzed_targets(
+        split_targets(paths),
+        mixpanel=dict(mixpanel),
+        options=options,
+        signals=preset if with_signals else None,
+        input_format=input_format,
+        max_input_bytes=max_input_mb << 20,
+        concurrency=concurrency,
+        failures=failures,
+    ) as replays:
+        WRITERS[output](good(replays), out)
     out.flush()
     if failures:
         sys.exit(failures[0])
 
 
-def _empty() -> Generator[AnalyzedReplay, None, None]:
-    yield from ()
-
-
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("targets", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "input_format",
-    type=click.Choice(FORMATS),
-    default="auto",
-    show_default=True,
-    help="Input container format; auto sniffs it from the first bytes.",
-)
+@format_option
 @click.option("--user", "distinct_id", metavar="ID", help="Replay ids: whose events to join.")
 @click.option("--from", "from_date", metavar="DATE", help="Replay ids: first day (YYYY-MM-DD).")
 @click.option("--to", "to_date", metavar="DATE", help="Replay ids: last day (YYYY-MM-DD).")
@@ -296,7 +229,7 @@ def events(
       replaykit events session.json.gz | head
       replaykit events 0190f2c4-replay-id --user user-42
     """
-    replay_ids = [t for t in targets if looks_like_replay_id(t)]
+    replay_ids = split_targets(targets).replay_ids
     if replay_ids and len(replay_ids) != len(targets):
         raise click.UsageError("pass recording paths or replay ids, not both")
     if replay_ids:
@@ -367,7 +300,7 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except ReplaykitError as exc:
-        _fail(str(exc), exc.exit_code)
+        fail(str(exc), exc.exit_code)
     except BrokenPipeError:
         # `| head` closed the pipe: not an error. Point stdout at devnull so the
         # interpreter's final flush does not complain.
