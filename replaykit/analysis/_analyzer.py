@@ -176,8 +176,6 @@ class _Burst:
     __slots__ = (
         "added",
         "count",
-        "dx",
-        "dy",
         "first_t",
         "form",
         "kind",
@@ -211,8 +209,6 @@ class _Burst:
         self.y = 0.0
         self.start_x = 0.0
         self.start_y = 0.0
-        self.dx = 0.0
-        self.dy = 0.0
         self.programmatic = False
         self.form: str | None = None
 
