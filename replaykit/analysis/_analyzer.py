@@ -347,7 +347,7 @@ class ReplayAnalyzer:
         self._seq = 0
         # Heap of finished actions keyed by (timestamp, order) so output is time-ordered
         # even though a burst is only finished after later events were seen.
-        self._done: list[tuple[int, int, Action | _Burst]] = []
+        self._done: list[tuple[int, int, Action]] = []
         self._order = 0
         self._open: dict[tuple[str, int | None], _Burst] = {}
         self._last_ts: float | None = None
@@ -629,7 +629,7 @@ class ReplayAnalyzer:
         start = self.start_timestamp or 0
         return max(0, t - start)
 
-    def _push(self, t: int, item: Action | _Burst) -> int:
+    def _push(self, t: int, item: Action) -> int:
         self._order += 1
         heapq.heappush(self._done, (t, self._order, item))
         return self._order
@@ -677,7 +677,6 @@ class ReplayAnalyzer:
         effects: dict[tuple[int, str | None, int | None, int | None], ClickEffect] = {}
         while done and (horizon is None or done[0][0] < horizon):
             t, order, item = done[0]
-            assert isinstance(item, Action)
             is_click = item.kind == "click"
             if is_click and not final and (stream_t is None or stream_t < t + hold):
                 break  # its effect window is still open; later actions wait (time order)
