@@ -190,11 +190,13 @@ def test_requests_errors_and_text_stop_at_the_next_click() -> None:
     first, second = clicks_of(actions)
     assert _effect(first).requests == () and _effect(first).errors == ()
     assert _effect(first).text_added == ""
-    # The page changed after the first click too (a later click is never a reaction
-    # itself), but only after the next click came, which the effect says.
-    assert _effect(first).reaction_ms == 510
-    assert _effect(first).next_click_ms == 500
+    # The page changed after the next click came: that change is the next click's, and
+    # the first click's window closed at it (the attribution rule).
+    assert _effect(first).reaction_ms is None
+    assert _effect(first).next_action_ms == 500 and _effect(first).next_action == "click"
+    assert _effect(first).outcome == "none"
     assert describe_effect(_effect(first)) == "no reaction"
+    assert _effect(second).reaction_ms == 10 and _effect(second).outcome == "error"
     assert [r.path for r in _effect(second).requests] == ["/api/next"]
     assert [e.message for e in _effect(second).errors] == ["boom"]
 

@@ -223,18 +223,30 @@ def test_a_click_that_ends_its_document_is_alive_when_the_next_page_arrives() ->
     assert at(_dead(clicked_again)) == [1000]
 
 
-def test_a_later_click_is_not_a_reaction_but_its_effect_is_seen() -> None:
-    # The second click's mutation is within 2.5 s of the first: per §3 the page reacted.
+def test_a_change_after_the_next_click_is_that_clicks() -> None:
+    # The change comes after the person clicked "Other": it answers "Other", and
+    # "Apply coupon" got nothing before the person moved on (the attribution rule).
     events = [*start(), click(1000, 11), click(2000, 34), add_text(2100, 900, 3, "x"), END]
-    assert _dead(events) == []
+    (dead,) = _dead(events)
+    assert dead.timestamp == T0 + 1000
+    assert dead.details["next_action"] == "click" and dead.details["next_action_ms"] == 1000
     assert len(_dead([*start(), click(1000, 11), click(2000, 34), END])) == 2
 
 
-def test_text_fields_and_plain_content_are_not_candidates() -> None:
+def test_text_fields_and_the_page_background_are_not_candidates() -> None:
     assert _dead([*start(), click(1000, 20), END]) == []  # input[type=text]
     assert _dead([*start(), click(1000, 24), END]) == []  # its label
-    assert _dead([*start(), click(1000, 28), END]) == []  # plain div text
     assert _dead([*start(), click(1000, 3), END]) == []  # the page background
+
+
+def test_plain_content_is_judged_in_replaykit_and_not_by_the_products() -> None:
+    (dead,) = _dead([*start(), click(1000, 28), END])  # plain div text, nothing happened
+    assert dead.details["interactive"] is False
+    (on_button,) = _dead([*start(), click(1000, 11), END])
+    assert on_button.details["interactive"] is True
+    assert _dead([*start(), click(1000, 28), add_text(1100, 900, 3, "Copied"), END]) == []
+    assert _dead([*start(), click(1000, 28), END], PRESETS["posthog"]) == []
+    assert _dead([*start(), click(1000, 28), END], PRESETS["sentry"]) == []
 
 
 def test_links_opening_elsewhere_are_not_dead() -> None:

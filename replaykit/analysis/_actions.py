@@ -112,27 +112,39 @@ class EffectError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
 
 
 class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What followed a click within its effect window (7 s of recording time by default),
-    read from the replay's tape when the window had passed.
+    """What followed a click within its effect window, read from the replay's tape when
+    the window had passed, under one attribution rule
+    (:mod:`~replaykit.analysis._attribution`).
 
-    - ``reaction_ms``/``reaction_kind``: the first change the page made after the click:
-      ``mutation`` (DOM, CSS, canvas or media), ``input`` (a field changed, e.g. a checkbox
-      toggled), ``navigation`` (new document or SPA URL change) or ``scroll`` (a scroll the
-      page made itself); None when nothing changed (a dead click candidate).
-    - ``navigation`` (``load`` = new document, ``spa`` = URL change without one),
-      ``navigated_to`` (URL) and ``navigation_ms``: the first navigation.
+    The window runs from the click to the next user action in the same tab (a click on
+    something else, a keystroke, a select, Back/Forward, an address-bar load:
+    ``next_action`` and ``next_action_ms``) or ``window_ms`` (7 s); what comes after the
+    boundary is the later action's doing.
+
+    - ``outcome``: ``error`` (an error within 2 s), ``navigation`` (a navigation the
+      click could cause: a link, a form submit, a control's scripted navigation), ``reaction``
+      (any other change that answered it), ``none``; None when the recording ended before
+      the window closed with nothing seen. ``because`` says in a few words what decided it.
+    - ``reaction_ms``/``reaction_kind``: the first answer: ``mutation`` (a DOM, CSS, canvas
+      or media change outside the page's ambient activity), ``input`` (a field changed by
+      the press, e.g. a checkbox), ``navigation`` or ``scroll`` (the page scrolled itself).
+      ``mutation_ms``, ``input_ms``, ``scroll_ms`` (any scroll) and ``selection_ms`` give
+      the first of each class, so each signal preset can apply its own thresholds.
+      ``ambient_ms`` is the first ambient change and ``ambient_mutations_ignored`` how many
+      were set aside.
+    - ``navigation`` (``load`` = new document, ``spa`` = URL change), ``navigated_to`` and
+      ``navigation_ms``: the navigation the click caused.
     - ``requests``: fetch/XHR requests started in the window; ``errors``: console
-      errors/uncaught exceptions; ``text_added``/``text_removed``: a short sample of the
-      visible text that appeared or went away. These stop at the next click in the same
-      tab (what follows it is that click's effect).
-    - ``next_click_ms``: when the next click in the same tab came, if inside the window
-      (a reaction after it may be that click's doing).
-    - ``truncated``: the recording ended before the window passed, so the absence of a
-      reaction proves nothing.
+      errors/uncaught exceptions in it; ``text_added``/``text_removed``: a short sample of
+      the visible text that appeared or went away (ambient changes left out).
+    - ``truncated``: the recording ended before the window passed.
     """
 
     window_ms: int = 7000
-    next_click_ms: int | None = None
+    next_action_ms: int | None = None
+    next_action: Literal["click", "input", "back_forward", "load"] | None = None
+    outcome: Literal["navigation", "error", "reaction", "none"] | None = None
+    because: str = ""
     reaction_ms: int | None = None
     reaction_kind: Literal["mutation", "input", "navigation", "scroll"] | None = None
     navigation: Literal["load", "spa"] | None = None
@@ -143,6 +155,12 @@ class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     text_added: str = ""
     text_removed: str = ""
     truncated: bool = False
+    mutation_ms: int | None = None
+    input_ms: int | None = None
+    scroll_ms: int | None = None
+    selection_ms: int | None = None
+    ambient_ms: int | None = None
+    ambient_mutations_ignored: int = 0
 
 
 class ClickDetails(_Details, frozen=True, tag="click"):

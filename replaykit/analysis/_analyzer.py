@@ -12,7 +12,6 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -65,7 +64,9 @@ from ._actions import (
     ToggleDetails,
     ViewportDetails,
 )
-from ._effects import NavMark, classify_target, compute_effect
+from ._ambient import AmbientTracker, mutation_regions
+from ._attribution import Boundary, attribute_click
+from ._effects import NavMark, classify_target
 from ._labels import is_masked_text, lift_target
 from ._network import NetworkCollector
 from ._options import AnalyzerOptions
@@ -322,8 +323,11 @@ class ReplayAnalyzer:
         self.options = options or AnalyzerOptions()
         self.effects = effects or self.options.effects
         self._navs: list[NavMark] = []  # navigations, for click effects
-        self._click_ts: list[int] = []  # click times, to end an effect at the next click
-        self._kept_marks = 0  # len(_navs) + len(_click_ts) after the last prune
+        self._marks: list[Boundary] = []  # clicks and inputs: where a click's window ends
+        self._click_orders: dict[int, int] = {}  # heap order of a held click -> stream order
+        self._ev = 0  # position of the current event in the stream (ties at one ms)
+        self._ambient = AmbientTracker()
+        self._kept_marks = 0  # len(_navs) + len(_marks) after the last prune
         self.coverage = Coverage()
         self.tape = Tape()
         # Other browser tabs of the same replay, each analyzed on its own (see `feed`).
@@ -533,6 +537,7 @@ class ReplayAnalyzer:
         cov_events = self.coverage.events
         activity = self.tape.activity
         for ev in events:
+            self._ev += 1
             ts = ev.timestamp
             if self.start_timestamp is None:
                 self.start_timestamp = int(ts)
@@ -570,12 +575,18 @@ class ReplayAnalyzer:
                 elif dcls is LogData:
                     self._on_console(t, data.level, data.payload, data.trace)
                 elif name in _VISUAL_SOURCES:
+                    node = getattr(data, "id", None)
+                    ambient = self._ambient.classify(
+                        self.dom, t, () if node is None else (node,), 1
+                    )
                     self.tape.mutations.append(
                         MutationRecord(
                             t=t,
                             document=self._documents,
                             source=_VISUAL_SOURCES[name],
                             window_id=self.window_id,
+                            order=self._ev,
+                            ambient=ambient,
                         )
                     )
                 continue
@@ -647,10 +658,13 @@ class ReplayAnalyzer:
         # seq and t_ms are assigned on release, so a placeholder Action is stored here.
         if kind == "navigation" and isinstance(details, NavigationDetails):
             self._navs.append(
-                NavMark(t, max(self._documents, 1), details.how, self.url, self.window_id)
+                NavMark(t, max(self._documents, 1), details.how, self.url, self.window_id, self._ev)
             )
         elif kind == "click":
-            self._click_ts.append(t)
+            self._marks.append(
+                Boundary(t, self._ev, "click", self.window_id, node_id, (target, label))
+            )
+            self._ambient.user_action(t, node_id)
         action = Action(
             replay_id=self.replay_id,
             seq=-1,
@@ -665,7 +679,10 @@ class ReplayAnalyzer:
             window_id=self.window_id,
             details=details,
         )
-        return self._push(t, action)
+        order = self._push(t, action)
+        if kind == "click":
+            self._click_orders[order] = self._ev
+        return order
 
     def _release(self, *, final: bool) -> list[Action]:
         horizon = None if final else min((b.first_t for b in self._open.values()), default=None)
@@ -674,7 +691,7 @@ class ReplayAnalyzer:
         stream_t = self._last_ts
         hold = self.effects.window_ms
         network: list[NetworkRecord] | None = None
-        effects: dict[tuple[int, str | None, int | None, int | None], ClickEffect] = {}
+        effects: dict[tuple[int, int, str | None, int | None], ClickEffect] = {}
         while done and (horizon is None or done[0][0] < horizon):
             t, order, item = done[0]
             is_click = item.kind == "click"
@@ -688,12 +705,13 @@ class ReplayAnalyzer:
                 if isinstance(item.details, ClickDetails):
                     details = msgspec.structs.replace(item.details, double=True)
                     item = msgspec.structs.replace(item, details=details)
+            click_order = self._click_orders.pop(order, 0) if is_click else 0
             if is_click:
                 if network is None:
                     # Requests get epoch times from a per-document origin estimate that
                     # only tightens as requests arrive; mid-stream it is the best so far.
                     network = self.tape.network if final else self._network.records()
-                item = self._with_effect(item, network, final, effects)
+                item = self._with_effect(item, click_order, network, final, effects)
             out.append(msgspec.structs.replace(item, seq=self._seq))
             self._seq += 1
         self._prune_effect_state()
@@ -702,31 +720,29 @@ class ReplayAnalyzer:
     def _with_effect(
         self,
         click: Action,
+        order: int,
         network: list[NetworkRecord],
         final: bool,
-        known: dict[tuple[int, str | None, int | None, int | None], ClickEffect],
+        known: dict[tuple[int, int, str | None, int | None], ClickEffect],
     ) -> Action:
         details = click.details
         if not isinstance(details, ClickDetails):
             return click
-        t = click.timestamp
-        times = self._click_ts
-        i = bisect_right(times, t)
-        next_click = times[i] if i < len(times) else None
         end = self.end_timestamp if final else self._last_ts
         stream_end = int(end) if end is not None else None
-        # An effect depends on the click's time and tab only: clicks released together at
-        # one instant (a storm at one timestamp) share it instead of each reading the tape.
-        key = (t, click.window_id, next_click, stream_end)
+        # Clicks at one instant on one target (a storm at one timestamp) share an effect
+        # instead of each reading the tape.
+        key = (click.timestamp, click.node_id or -1, click.window_id, stream_end)
         effect = known.get(key)
         if effect is None:
-            effect = known[key] = compute_effect(
+            effect = known[key] = attribute_click(
                 click,
                 self.tape,
                 network=network,
                 navigations=self._navs,
+                boundaries=self._marks,
                 config=self.effects,
-                next_click_t=next_click,
+                order=order,
                 stream_end=stream_end,
             )
         return msgspec.structs.replace(
@@ -734,15 +750,15 @@ class ReplayAnalyzer:
         )
 
     def _prune_effect_state(self) -> None:
-        """Forget navigations and click times no held click can need any more."""
+        """Forget navigations and boundaries no held click can need any more."""
         # Only once the lists doubled since the last pass: when nothing can go (clicks all
         # held, e.g. at one timestamp) a pass per chunk would be quadratic.
-        if len(self._navs) + len(self._click_ts) < max(512, 2 * self._kept_marks):
+        if len(self._navs) + len(self._marks) < max(512, 2 * self._kept_marks):
             return
         cutoff = self._done[0][0] if self._done else (self._last_ts or 0)
         self._navs = [n for n in self._navs if n.t >= cutoff]
-        self._click_ts = [c for c in self._click_ts if c >= cutoff]
-        self._kept_marks = len(self._navs) + len(self._click_ts)
+        self._marks = [m for m in self._marks if m.t >= cutoff]
+        self._kept_marks = len(self._navs) + len(self._marks)
 
     def _describe(self, node_id: int) -> tuple[int, str | None, str | None]:
         """Lift to the interactive target and name it; unknown nodes stay unnamed."""
@@ -851,6 +867,7 @@ class ReplayAnalyzer:
             self._close(burst)
         self._open.clear()
         self.dom.load_snapshot(ev.data.node)
+        self._ambient.reset()
         self.coverage.snapshots += 1
         self._nav_t = t
         self._scroll_pos.clear()
@@ -916,9 +933,12 @@ class ReplayAnalyzer:
 
     def _on_mutation(self, t: int, data: MutationData) -> None:
         dom = self.dom
-        if t - self._click_t > _TEXT_SAMPLE_WINDOW_MS:
-            # Text samples only serve click effects: skip them far from any click (most of
-            # a live dashboard's mutations), keeping just the counts.
+        ops = len(data.adds) + len(data.removes) + len(data.texts) + len(data.attributes)
+        # Before the mutation is applied: removed nodes and their parents are still there.
+        ambient = self._ambient.classify(dom, t, mutation_regions(data), ops)
+        if t - self._click_t > _TEXT_SAMPLE_WINDOW_MS or ambient:
+            # Text samples only serve click effects: skip them far from any click and for
+            # ambient changes (most of a live dashboard's mutations), keeping the counts.
             dom.apply_mutation(data)
             self.tape.mutations.append(
                 MutationRecord(
@@ -929,6 +949,8 @@ class ReplayAnalyzer:
                     texts=len(data.texts),
                     attributes=len(data.attributes),
                     window_id=self.window_id,
+                    order=self._ev,
+                    ambient=ambient,
                 )
             )
             return
@@ -972,6 +994,7 @@ class ReplayAnalyzer:
                 text_added=" ".join(added)[:_TEXT_SAMPLE],
                 text_removed=" ".join(removed)[:_TEXT_SAMPLE],
                 window_id=self.window_id,
+                order=self._ev,
             )
         )
 
@@ -1061,6 +1084,7 @@ class ReplayAnalyzer:
                 uncaught=uncaught,
                 trace=frames,
                 window_id=self.window_id,
+                order=self._ev,
             )
         )
         if level not in ("error", "assert"):
@@ -1207,8 +1231,14 @@ class ReplayAnalyzer:
                 length=len(data.text),
                 checked=data.is_checked,
                 window_id=self.window_id,
+                order=self._ev,
             )
         )
+        # A keystroke or choice is a user action: it closes the window of the click
+        # before it (unless it is that press's own doing, see `attribute_click`).
+        self._marks.append(Boundary(t, self._ev, "input", self.window_id, data.id, None))
+        if t - self._click_t > self.effects.input_follow_ms:
+            self._ambient.user_action(t, None)
         node_id = data.id
         dom = self.dom
         known = node_id in dom
@@ -1304,6 +1334,7 @@ class ReplayAnalyzer:
                 is_window=is_window,
                 programmatic=programmatic,
                 window_id=self.window_id,
+                order=self._ev,
             )
         )
         key = ("scroll", node_id)

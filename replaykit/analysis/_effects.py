@@ -1,18 +1,14 @@
-"""Click effects: what a page did after a click, read from the replay's tape.
-
-Two parts, both used by the analyzer and by the click detectors:
+"""Click effects' building blocks: what a click's target is, and scanners over the tape.
 
 - :func:`classify_target` looks at the click's target in the DOM mirror *at click time*
   and says what kind of thing it is (``frustration-signals.md`` §0 "text-like field", §3
   step 1 "candidate"): a control that should react, a link, a link that leaves the page, a
   text field, a blocked element, the page itself, or plain content.
-- :func:`compute_effect` reads the tape (mutations, inputs, scrolls, console, network) and
-  the navigations after a click and builds its :class:`ClickEffect`: the first reaction and
-  its delay, the navigation, the requests it started, the errors that followed and a
-  sample of the text that appeared or vanished.
+- :func:`effect_requests` lists the fetch/XHR requests around a click and
+  :func:`text_sample` the text that appeared or vanished; the attribution rule that puts
+  them together is :mod:`~replaykit.analysis._attribution`.
+- The ``first_*`` scanners are the primitives the page-level detectors share.
 
-The ``first_*`` scanners are the primitives the dead/slow-click detectors share, so the
-effect shown in a timeline and the detectors' verdicts read the same records the same way.
 Tape lists are in stream order, which is time order (the decoder sorts each chunk), so
 lookups bisect on ``t``; nothing here raises on odd input.
 """
@@ -28,8 +24,6 @@ from ..rrweb._dom import DomTracker
 from ..rrweb._model import NodeType
 from ._actions import (
     Action,
-    ClickEffect,
-    EffectError,
     EffectRequest,
     NavigationDetails,
     TargetKind,
@@ -51,7 +45,7 @@ __all__ = [
     "TEXT_INPUT_TYPES",
     "NavMark",
     "classify_target",
-    "compute_effect",
+    "effect_requests",
     "first_input",
     "first_mutation",
     "first_navigation",
@@ -59,6 +53,7 @@ __all__ = [
     "first_selection",
     "is_request",
     "navigations_from_actions",
+    "text_sample",
     "url_path",
 ]
 
@@ -114,6 +109,7 @@ class NavMark(NamedTuple):
     how: str
     url: str | None
     window_id: str | None = None
+    order: int = 0
 
 
 # --- the target ----------------------------------------------------------------------------
@@ -342,13 +338,16 @@ def url_path(url: str | None) -> str:
 # --- the effect ----------------------------------------------------------------------------
 
 
-def _requests(
+def effect_requests(
     click_t: int,
     until: int,
     network: Sequence[NetworkRecord],
     window_id: str | None,
     config: EffectConfig,
 ) -> tuple[EffectRequest, ...]:
+    """Fetch/XHR requests that started between ``config.request_before_ms`` before the
+    click and ``until``, each with its start relative to the click and ``triggered`` when
+    the start lies within the click's request window (§4)."""
     out: list[EffectRequest] = []
     earliest = click_t - config.request_before_ms
     seen: set[tuple[str, float]] = set()
@@ -395,7 +394,8 @@ def _wordy(text: str) -> bool:
     return visible > 0 and letters >= 0.5 * visible
 
 
-def _sample(parts: Iterable[str], limit: int) -> str:
+def text_sample(parts: Iterable[str], limit: int) -> str:
+    """Distinct wordy snippets joined with `` · ``, cut to ``limit`` chars."""
     kept: list[str] = []
     size = 0
     for part in parts:
@@ -408,84 +408,3 @@ def _sample(parts: Iterable[str], limit: int) -> str:
             break
     text = " · ".join(kept)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def compute_effect(
-    click: Action,
-    tape: Tape,
-    *,
-    network: Sequence[NetworkRecord],
-    navigations: Sequence[NavMark],
-    config: EffectConfig,
-    next_click_t: int | None = None,
-    stream_end: int | None = None,
-) -> ClickEffect:
-    """The :class:`ClickEffect` of one click.
-
-    The reaction is searched over the whole window (a later click is never itself a
-    reaction, §3 step 3); requests, errors, navigation and text stop at ``next_click_t``,
-    the next click in the same tab, because what follows it is that click's doing.
-    ``stream_end`` is the last recorded time: if it falls inside the window the effect is
-    ``truncated``.
-    """
-    t = click.timestamp
-    window_id = click.window_id
-    end = t + config.window_ms
-    until = end if next_click_t is None or next_click_t <= t else min(end, next_click_t)
-    candidates: list[tuple[int, str]] = []
-    mutation = first_mutation(tape, t, end, window_id)
-    if mutation is not None:
-        candidates.append((mutation.t, "mutation"))
-    changed = first_input(tape, t, end, window_id)
-    if changed is not None:
-        candidates.append((changed.t, "input"))
-    nav_any = first_navigation(navigations, t, end, window_id)
-    if nav_any is not None:
-        candidates.append((nav_any.t, "navigation"))
-    page_scroll = first_scroll(tape, t, end, window_id, programmatic=True)
-    if page_scroll is not None:
-        candidates.append((page_scroll.t, "scroll"))
-    reaction = min(candidates) if candidates else None
-
-    nav = first_navigation(navigations, t, until, window_id)
-    errors: list[EffectError] = []
-    console = tape.console
-    first = _start(console, t)
-    for i in range(first, min(len(console), first + _MAX_SCAN)):
-        rec = console[i]
-        if rec.t > until or len(errors) >= config.max_errors:
-            break
-        if rec.level in ("error", "assert") and _same_window(rec.window_id, window_id):
-            errors.append(
-                EffectError(
-                    message=rec.message[:_MAX_ERROR_CHARS], ms=rec.t - t, uncaught=rec.uncaught
-                )
-            )
-    added: list[str] = []
-    removed: list[str] = []
-    mutations = tape.mutations
-    first = _start(mutations, t)
-    for i in range(first, min(len(mutations), first + _MAX_SCAN)):
-        m = mutations[i]
-        if m.t > until:
-            break
-        if _same_window(m.window_id, window_id):
-            if m.text_added:
-                added.append(m.text_added)
-            if m.text_removed:
-                removed.append(m.text_removed)
-    limit = config.text_chars
-    return ClickEffect(
-        window_ms=config.window_ms,
-        next_click_ms=until - t if until < end else None,
-        reaction_ms=reaction[0] - t if reaction is not None else None,
-        reaction_kind=reaction[1] if reaction is not None else None,  # type: ignore[arg-type]
-        navigation=None if nav is None else ("load" if nav.how in ("load", "reload") else "spa"),
-        navigated_to=nav.url if nav is not None else None,
-        navigation_ms=nav.t - t if nav is not None else None,
-        requests=_requests(t, until, network, window_id, config),
-        errors=tuple(errors),
-        text_added=_sample(added, limit),
-        text_removed=_sample(removed, limit),
-        truncated=stream_end is not None and stream_end < end,
-    )

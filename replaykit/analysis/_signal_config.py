@@ -47,7 +47,7 @@ _IGNORE_CLASSES = ("ph-no-rageclick", "ph-no-capture")
 
 
 class EffectConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """What the analyzer attaches to each click as its ``effect`` (:mod:`._effects`).
+    """What the analyzer attaches to each click as its ``effect`` (:mod:`._attribution`).
 
     - ``window_ms=7000``: how long after a click its effects are collected, in recording
       time; the slow-click timeout (Sentry's 7 s, §4), so every detector reading an effect
@@ -56,6 +56,18 @@ class EffectConfig(msgspec.Struct, frozen=True, kw_only=True):
       this window around the click was *triggered* by it (§4 ``request_window``).
     - ``max_requests=8``, ``max_errors=4``, ``text_chars=120``: caps on what one effect
       carries, so effects stay small on noisy pages.
+    - ``repeat_ms=1000``: a click on the same target this soon after the previous press
+      continues the same window (one intent pressed again; the rage-click gap, §2).
+    - ``input_follow_ms=150``: an Input this soon after a press is the press's own doing
+      (a checkbox toggling, a label's control), not the person typing.
+    - ``scripted_navigation_ms=1500``: how soon after a click on a control (not a link or
+      submit) a navigation may come and still be the handler's doing;
+      ``navigation_after_request_ms=1000`` the same after a request the click triggered
+      ended (a save, then a redirect). Later navigations are not the click's.
+    - ``error_window_ms=2000``: errors this soon after the click make it an error click
+      (§5 ``window_ms``); later ones in the window are listed, not judged.
+    - ``ignore_ambient=True``: leave out changes the page was making on its own before
+      the click (:mod:`._ambient`); off, any change is a reaction (PostHog's SDK).
     """
 
     window_ms: int = 7000
@@ -64,6 +76,12 @@ class EffectConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_requests: int = 8
     max_errors: int = 4
     text_chars: int = 120
+    repeat_ms: int = 1000
+    input_follow_ms: int = 150
+    scripted_navigation_ms: int = 1500
+    navigation_after_request_ms: int = 1000
+    error_window_ms: int = 2000
+    ignore_ambient: bool = True
 
 
 class RageClickConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,18 +122,24 @@ class RageClickConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeadClickConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """Dead click (§3). Default: an interactive target with no mutation, Input or navigation
-    within 2500 ms, no scroll within 300 ms, no selection within 100 ms, no tab change
-    within ±1000 ms; error clicks are not dead.
+    """Dead click (§3). Default: a click with no own reaction (a change outside the page's
+    ambient activity, an Input, a navigation it caused) within 2500 ms or before the
+    person's next action, no scroll within 300 ms, no selection within 100 ms; error
+    clicks are not dead. The reactions are the click's
+    :class:`~replaykit.analysis._actions.ClickEffect` (one attribution rule for the
+    timeline and the signals).
 
-    - ``candidates``: ``interactive`` (replaykit: a[href], button, non-text input, summary,
-      option, interactive role, [onclick], [tabindex]) or ``sentry`` (only ``a``,
-      ``button``, ``input[type=submit|button]``).
+    - ``candidates``: ``clickable`` (replaykit: any click, on controls and on things that
+      only look clickable — static text, headings, images, legend items, which Clarity
+      counts too — except text fields, text-selection drags, links that leave the page,
+      blocked elements and the page background; signals say ``interactive``),
+      ``interactive`` (a[href], button, non-text input, summary, option, interactive role,
+      [onclick], [tabindex]) or ``sentry`` (only ``a``, ``button``,
+      ``input[type=submit|button]``).
     - ``links``: False makes links never dead (PostHog SDK).
     - ``count_network``: a fetch/XHR started in the window is a reaction (Datadog).
-    - ``ignore_ambient``: count a mutation only if it adds/removes nodes or touches
-      something untouched in the ``ambient_lookback_ms`` before the click (for pages that
-      mutate on a timer; off by default, §3 edge cases).
+    - ``count_ambient``: changes the page was making on its own count as reactions (what
+      the products' SDKs do: they have no notion of ambient activity). Off in replaykit.
     - ``merge_same_node_ms``: repeated clicks on one node this close are judged once
       (Sentry, PostHog: 1000); 0 judges every click (replaykit, the truth counts them all).
     """
@@ -124,11 +148,10 @@ class DeadClickConfig(msgspec.Struct, frozen=True, kw_only=True):
     scroll_window_ms: int = 300
     selection_window_ms: int = 100
     tab_change_window_ms: int = 1000
-    candidates: Literal["interactive", "sentry"] = "interactive"
+    candidates: Literal["clickable", "interactive", "sentry"] = "clickable"
     links: bool = True
     count_network: bool = False
-    ignore_ambient: bool = False
-    ambient_lookback_ms: int = 2000
+    count_ambient: bool = False
     merge_same_node_ms: int = 0
 
 
@@ -319,7 +342,8 @@ class SignalConfig(msgspec.Struct, frozen=True, kw_only=True):
 DEFAULT_SIGNAL_CONFIG = SignalConfig()
 
 _R = RageClickConfig()
-_D = DeadClickConfig()
+# The products judge interactive targets and know nothing of ambient activity.
+_D = DeadClickConfig(candidates="interactive", count_ambient=True)
 _S = SlowClickConfig()
 _E = ErrorClickConfig()
 _Q = QuickBackConfig()
@@ -332,6 +356,8 @@ _POSTHOG_QUICK_BACK = msgspec.structs.replace(
 
 PRESETS: dict[str, SignalConfig] = {
     "replaykit": DEFAULT_SIGNAL_CONFIG,
+    # Every product preset below starts from `_D`: interactive candidates, ambient changes
+    # count as reactions.
     # posthog-js: $rageclick 3 clicks < 1 s apart and < 30 px Manhattan from the previous;
     # $dead_click 2.5 s mutation / 100 ms scroll / 100 ms selection, links never dead,
     # same-node repeats within 1 s not candidates.
@@ -350,6 +376,7 @@ PRESETS: dict[str, SignalConfig] = {
     "posthog_ml": SignalConfig(
         preset="posthog_ml",
         rage=msgspec.structs.replace(_R, anchor="previous", ignore_texts=(), ignore_classes=()),
+        dead=_D,
         error_click=msgspec.structs.replace(_E, window_ms=5000),
         quick_back=_POSTHOG_QUICK_BACK,
         # Inactivity features: gaps > 30 s between clicks/keypresses.
@@ -441,6 +468,7 @@ PRESETS: dict[str, SignalConfig] = {
         rage=msgspec.structs.replace(
             _R, group_by="label", max_span_ms=1000, ignore_texts=(), ignore_classes=()
         ),
+        dead=_D,
     ),
 }
 """Named definitions (§15). ``replaykit`` is the default."""

@@ -9,10 +9,14 @@ error click), with each product's numbers available as a preset
 in ``details``. Detectors never raise on odd input: clicks without positions, unknown
 targets or empty tapes simply produce fewer signals.
 
-How the four relate (§3–§5): an error is attributed to the latest click at most 2 s before
-it, making that click an *error click*; an error click is never dead; a dead click is
-judged one by one (rage-burst members too, flagged ``in_rage``); a slow click is one that
-is neither dead nor an error click.
+How the four relate (§3–§5): what answered a click — errors, the navigation it caused,
+the first DOM change outside the page's ambient activity — is decided once, by the
+attribution rule (:func:`~replaykit.analysis._attribution.attribute_click`), and carried
+on the click as its ``effect``; these detectors only apply each preset's thresholds to it,
+so a timeline and its signals never disagree. An error within ``error_click.window_ms``
+of a click, before the person's next action, makes it an *error click*; an error click is
+never dead; a dead click is judged one by one (rage-burst members too, flagged
+``in_rage``); a slow click is one that is neither dead nor an error click.
 """
 
 from __future__ import annotations
@@ -24,21 +28,16 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from ._actions import Action, ClickDetails
+from ._actions import Action, ClickDetails, ClickEffect, EffectRequest
+from ._attribution import attribute_click, boundaries_from_actions
 from ._effects import (
-    NavMark,
-    first_input,
-    first_mutation,
-    first_navigation,
     first_scroll,
     first_selection,
-    is_request,
     navigations_from_actions,
-    url_path,
 )
 from ._signal import Signal
 from ._signal_config import DeadClickConfig, RageClickConfig, SignalConfig
-from ._tape import ConsoleRecord, NetworkRecord, Tape
+from ._tape import Tape
 
 __all__ = [
     "detect_dead_clicks",
@@ -59,11 +58,22 @@ _SENTRY_INPUT_TYPES = frozenset({"submit", "button"})
 class _Click:
     """A click action with the fields the detectors read, unpacked once."""
 
-    __slots__ = ("action", "details", "document", "node_id", "t", "window_id", "x", "y")
+    __slots__ = (
+        "action",
+        "details",
+        "document",
+        "effect",
+        "node_id",
+        "t",
+        "window_id",
+        "x",
+        "y",
+    )
 
     def __init__(self, action: Action, details: ClickDetails) -> None:
         self.action = action
         self.details = details
+        self.effect: ClickEffect = details.effect or ClickEffect()
         self.t = action.timestamp
         self.document = action.document
         self.window_id = action.window_id
@@ -122,54 +132,62 @@ def _signal(
 # --- error attribution (§5) ----------------------------------------------------------------
 
 
-def _is_error(record: ConsoleRecord, levels: Sequence[str]) -> bool:
-    return record.uncaught or record.level in levels
+def _effects(
+    clicks: list[_Click], actions: Sequence[Action], tape: Tape, config: SignalConfig
+) -> None:
+    """Give every click its effect: the analyzer's, or (for actions built elsewhere, e.g. by
+    hand or from an older export) the same rule applied here, with time order alone."""
+    missing = [c for c in clicks if c.details.effect is None]
+    if not missing:
+        return
+    boundaries = boundaries_from_actions(actions, tape)
+    navs = navigations_from_actions(actions)
+    network = tape.network
+    end = tape.last_timestamp
+    if end is None:
+        end = max((a.timestamp for a in actions), default=None)
+    for c in missing:
+        c.effect = attribute_click(
+            c.action,
+            tape,
+            network=network,
+            navigations=navs,
+            boundaries=boundaries,
+            config=config.effect,
+            stream_end=end,
+        )
 
 
-def _attribute_errors(
-    clicks: Sequence[_Click], tape: Tape, config: SignalConfig
-) -> dict[int, list[ConsoleRecord | NetworkRecord]]:
-    """Errors per click ``seq``: each error goes to the latest click at most
-    ``error_click.window_ms`` before it, in the same tab and document (§5)."""
+class _Error:
+    """An error attributed to a click: a console record or a failed triggered request."""
+
+    __slots__ = ("message", "ms", "uncaught")
+
+    def __init__(self, message: str, ms: int, uncaught: bool) -> None:
+        self.message = message
+        self.ms = ms
+        self.uncaught = uncaught
+
+
+def _attribute_errors(clicks: Sequence[_Click], config: SignalConfig) -> dict[int, list[_Error]]:
+    """Errors per click ``seq``: those in the click's effect (the attribution rule: after
+    the click, before the person's next action) within ``error_click.window_ms`` (§5)."""
     cfg = config.error_click
-    out: dict[int, list[ConsoleRecord | NetworkRecord]] = {}
-    if not clicks:
-        return out
-    times = [c.t for c in clicks]
-
-    def latest(t: float, document: int, window_id: str | None) -> _Click | None:
-        """The latest click at or before ``t`` in the tab and document, within the window."""
-        i = bisect_right(times, t) - 1
-        while i >= 0:
-            c = clicks[i]
-            if t - c.t > cfg.window_ms:
-                return None
-            if c.document == document and c.window_id == window_id:
-                return c
-            i -= 1
-        return None
-
-    for record in tape.console:
-        if _is_error(record, cfg.levels):
-            owner = latest(record.t, record.document, record.window_id)
-            if owner is not None:
-                out.setdefault(owner.action.seq, []).append(record)
-    if cfg.include_network:
-        slow = config.slow
-        for request in tape.network:
-            failed = request.status is None and request.from_wrapper
-            bad = request.status is not None and request.status >= config.network.error_status
-            if request.start is None or not (failed or bad) or not is_request(request):
-                continue
-            # Only a request the click triggered (§4's window) is the click's error.
-            owner = latest(
-                request.start + slow.request_before_ms, request.document, request.window_id
-            )
-            if owner is None:
-                continue
-            offset = request.start - owner.t
-            if -slow.request_before_ms <= offset <= slow.request_after_ms:
-                out.setdefault(owner.action.seq, []).append(request)
+    out: dict[int, list[_Error]] = {}
+    for c in clicks:
+        found = [
+            _Error(e.message, e.ms, e.uncaught) for e in c.effect.errors if e.ms <= cfg.window_ms
+        ]
+        if cfg.include_network:
+            for r in c.effect.requests:
+                bad = r.status is not None and r.status >= config.network.error_status
+                if r.triggered and (r.failed or bad):
+                    status = r.status if r.status is not None else "failed"
+                    found.append(
+                        _Error(f"{r.method} {r.path} {status}", max(0, r.start_ms or 0), False)
+                    )
+        if found:
+            out[c.action.seq] = found
     return out
 
 
@@ -178,33 +196,28 @@ def detect_error_clicks(
 ) -> list[Signal]:
     """Error clicks (§5): clicks followed by a JavaScript error they most likely caused.
 
-    Each console ``error``/``assert`` record and uncaught exception is attributed to the
-    **latest** click (or tap) preceding it by at most ``error_click.window_ms`` (2000 ms;
-    Datadog keeps the action open up to 10 s, PostHog's features use 5 s) in the same tab
-    and document; a click with at least one error is one error click. With
+    Each console ``error``/``assert`` record and uncaught exception belongs to the click
+    whose effect window it falls in (after the click, before the person's next action in
+    the tab — an error logged by the next click's handler is that click's, even at the
+    same millisecond) and counts when it came within ``error_click.window_ms`` (2000 ms;
+    PostHog's features use 5 s; Datadog's 10 s is capped by the 7 s effect window); a
+    click with at least one error is one error click. With
     ``include_network`` a request the click triggered that failed or returned ≥ 400 also
     counts (off by default: a 404 the page handles is a network error, not an error
     click). ``details``: ``message`` (the uncaught one if any, else the first),
     ``messages``, ``errors``, ``first_error_ms``, ``window_ms``.
     """
     clicks = _clicks(actions)
-    owners = _attribute_errors(clicks, tape, config)
+    _effects(clicks, actions, tape, config)
+    owners = _attribute_errors(clicks, config)
     out: list[Signal] = []
     for c in clicks:
         errors = owners.get(c.action.seq)
         if not errors:
             continue
-        messages: list[str] = []
-        uncaught: str | None = None
-        for e in errors:
-            if isinstance(e, ConsoleRecord):
-                messages.append(e.message)
-                if e.uncaught and uncaught is None:
-                    uncaught = e.message
-            else:
-                status = e.status if e.status is not None else "failed"
-                messages.append(f"{e.method} {url_path(e.url)} {status}")
-        first = min(e.t for e in errors)
+        messages = [e.message for e in errors]
+        uncaught = next((e.message for e in errors if e.uncaught), None)
+        first_ms = min(e.ms for e in errors)
         out.append(
             _signal(
                 replay_id,
@@ -215,7 +228,7 @@ def detect_error_clicks(
                     "message": _strip_uncaught(uncaught or messages[0]),
                     "messages": messages[:10],
                     "errors": len(errors),
-                    "first_error_ms": max(0, first - c.t),
+                    "first_error_ms": max(0, first_ms),
                     "window_ms": config.error_click.window_ms,
                 },
             )
@@ -234,6 +247,9 @@ def _strip_uncaught(message: str) -> str:
 # --- dead clicks (§3) ----------------------------------------------------------------------
 
 
+_NOT_JUDGED = frozenset({"text_field", "link_elsewhere", "blocked", "page"})
+
+
 def _is_candidate(c: _Click, cfg: DeadClickConfig) -> bool:
     d = c.details
     kind = d.target_kind
@@ -247,7 +263,16 @@ def _is_candidate(c: _Click, cfg: DeadClickConfig) -> bool:
         return d.tag == "input" and (d.input_type or "") in _SENTRY_INPUT_TYPES
     if kind == "link":
         return cfg.links
+    if cfg.candidates == "clickable":
+        # Anything a person pressed expecting a result; focus is a field's answer, a
+        # link elsewhere answers outside the page, a blocked element is not recorded and
+        # the page background is where people click to dismiss or deselect.
+        return kind not in _NOT_JUDGED and d.button != "contextmenu"
     return kind == "control"
+
+
+def _is_interactive(c: _Click) -> bool:
+    return c.details.target_kind in ("control", "link")
 
 
 class _Context:
@@ -257,9 +282,8 @@ class _Context:
         self.tape = tape
         self.config = config
         self.clicks = _clicks(actions)
-        self.click_times = [c.t for c in self.clicks]
-        self.navs: list[NavMark] = navigations_from_actions(actions)
-        self.errors = _attribute_errors(self.clicks, tape, config)
+        _effects(self.clicks, actions, tape, config)
+        self.errors = _attribute_errors(self.clicks, config)
         self.end = tape.last_timestamp
         if self.end is None:
             self.end = max((a.timestamp for a in actions), default=None)
@@ -271,11 +295,6 @@ class _Context:
                 self.presses.setdefault((p.window_id, p.document), []).append(p.t)
         for times in self.presses.values():
             times.sort()
-        self.requests = sorted(
-            (r for r in tape.network if r.start is not None and is_request(r)),
-            key=lambda r: r.start or 0.0,
-        )
-        self.request_starts = [r.start or 0.0 for r in self.requests]
 
     def pressed_selection(self, c: _Click) -> bool:
         """Whether the press that ended in this click changed the text selection."""
@@ -285,75 +304,44 @@ class _Context:
             return False
         return first_selection(self.tape, times[i], c.t) is not None
 
-    def requests_in(self, lo: float, hi: float, c: _Click) -> list[NetworkRecord]:
-        i = bisect_left(self.request_starts, lo)
-        out: list[NetworkRecord] = []
-        while i < len(self.requests) and self.request_starts[i] <= hi:
-            r = self.requests[i]
-            if r.window_id == c.window_id and r.document == c.document:
-                out.append(r)
-            i += 1
-        return out
-
     def reaction(self, c: _Click, cfg: DeadClickConfig) -> tuple[str, int] | None:
-        """The first reaction within the dead-click windows (§3 step 3), as (kind, ms)."""
-        t, w, tape = c.t, c.window_id, self.tape
+        """The first reaction within the dead-click windows (§3 step 3), as (kind, ms),
+        read from the click's effect (the attribution rule decided what is its own)."""
+        e = c.effect
         found: list[tuple[int, str]] = []
-        m = first_mutation(tape, t, t + cfg.timeout_ms, w, structural_only=cfg.ignore_ambient)
-        if m is not None:
-            found.append((m.t, "mutation"))
-        i = first_input(tape, t, t + cfg.timeout_ms, w)
-        if i is not None:
-            found.append((i.t, "input"))
-        n = first_navigation(self.navs, t, t + cfg.timeout_ms, w)
-        if n is not None:
-            found.append((n.t, "navigation"))
-        s = first_scroll(tape, t, t + cfg.scroll_window_ms, w)
-        if s is not None:
-            found.append((s.t, "scroll"))
-        sel = first_selection(tape, t, t + cfg.selection_window_ms)
-        if sel is not None:
-            found.append((sel, "selection"))
+        if e.navigation_ms is not None:
+            found.append((e.navigation_ms, "navigation"))  # caused by it, at any delay
+        for ms, kind in ((e.mutation_ms, "mutation"), (e.input_ms, "input")):
+            if ms is not None and ms <= cfg.timeout_ms:
+                found.append((ms, kind))
+        if cfg.count_ambient and e.ambient_ms is not None and e.ambient_ms <= cfg.timeout_ms:
+            found.append((e.ambient_ms, "mutation"))
+        if (
+            e.reaction_kind == "scroll"
+            and e.reaction_ms is not None
+            and e.reaction_ms <= cfg.timeout_ms
+        ):
+            found.append((e.reaction_ms, "scroll"))
+        if e.scroll_ms is not None and e.scroll_ms <= cfg.scroll_window_ms:
+            found.append((e.scroll_ms, "scroll"))
+        if e.selection_ms is not None and e.selection_ms <= cfg.selection_window_ms:
+            found.append((e.selection_ms, "selection"))
         if cfg.count_network:
-            requests = self.requests_in(t, t + cfg.timeout_ms, c)
-            if requests:
-                found.append((math.floor(requests[0].start or t), "network"))
+            starts = [r.start_ms for r in e.requests if r.start_ms is not None and r.start_ms >= 0]
+            if starts and min(starts) <= cfg.timeout_ms:
+                found.append((min(starts), "network"))
         if not found:
             return None
-        when, kind = min(found)
-        return kind, max(0, when - t)
+        ms, kind = min(found)
+        return kind, max(0, ms)
 
-    def left_page(self, c: _Click) -> bool:
-        """Whether the click ended its document: a new document arrived within the
-        slow-click timeout with no other click or input in the tab before it. A link or
-        submit whose next page loads slowly is alive once that page arrives (§3 edge
-        cases), not dead because the old page stood still meanwhile."""
-        t, w = c.t, c.window_id
-        nav = first_navigation(self.navs, t, t + self.config.slow.timeout_ms, w)
-        if nav is None or nav.document <= c.document:
-            return False
-        i = bisect_right(self.click_times, t)
-        while i < len(self.clicks) and self.clicks[i].t < nav.t:
-            if self.clicks[i].window_id == w:
-                return False
-            i += 1
-        changed = first_input(self.tape, t, nav.t, w)
-        return changed is None or changed.t >= nav.t
-
-    def later_reaction_ms(self, c: _Click, cfg: DeadClickConfig) -> int | None:
-        """The first DOM change after the dead window (up to the slow-click timeout)."""
-        t, w = c.t, c.window_id
-        horizon = t + max(self.config.slow.timeout_ms, self.config.effect.window_ms)
-        times = [
-            r.t
-            for r in (
-                first_mutation(self.tape, t, horizon, w, structural_only=cfg.ignore_ambient),
-                first_input(self.tape, t, horizon, w),
-                first_navigation(self.navs, t, horizon, w),
-            )
-            if r is not None
-        ]
-        return min(times) - t if times else None
+    def undetermined(self, c: _Click, cfg: DeadClickConfig) -> bool:
+        """The recording stopped before the click could be judged."""
+        e = c.effect
+        horizon = cfg.timeout_ms
+        if e.next_action_ms is not None:
+            horizon = min(horizon, e.next_action_ms)
+        return self.end is None or self.end < c.t + horizon
 
     def dead(self, cfg: DeadClickConfig) -> dict[int, dict[str, Any]]:
         """Dead clicks by ``seq``, with their details (before rage flags)."""
@@ -376,13 +364,20 @@ class _Context:
                 continue  # an error click, not a dead one (§3 step 2)
             if self.pressed_selection(c):
                 continue  # the press selected text: the selection is the effect
-            if self.reaction(c, cfg) is not None or self.left_page(c):
+            if self.reaction(c, cfg) is not None:
                 continue
-            if self.end is None or self.end < c.t + cfg.timeout_ms:
-                continue  # the recording stopped before the window closed: undetermined
+            if self.undetermined(c, cfg):
+                continue
+            e = c.effect
+            later = e.reaction_ms if e.reaction_ms is not None else None
             out[c.action.seq] = {
                 "target_kind": c.details.target_kind,
-                "first_reaction_ms": self.later_reaction_ms(c, cfg),
+                "interactive": _is_interactive(c),
+                "first_reaction_ms": later,
+                "next_action": e.next_action,
+                "next_action_ms": e.next_action_ms,
+                "ambient_mutations_ignored": e.ambient_mutations_ignored,
+                "because": e.because,
                 "timeout_ms": cfg.timeout_ms,
                 "scroll_window_ms": cfg.scroll_window_ms,
                 "selection_window_ms": cfg.selection_window_ms,
@@ -394,26 +389,32 @@ class _Context:
 def detect_dead_clicks(
     replay_id: str, actions: Sequence[Action], tape: Tape, config: SignalConfig
 ) -> list[Signal]:
-    """Dead clicks (§3): a click on something that should react, and nothing happened.
+    """Dead clicks (§3): a click that expected a result, and nothing answered it.
 
-    *Candidates* are clicks whose target is an interactive control or a same-tab link
-    (``ClickDetails.target_kind``; text-like fields, links that download or open
-    elsewhere, blocked elements, the page background and plain content are not judged),
-    that are not error clicks (§5) and whose press did not select text. A candidate is
-    **alive** if, after it, the page mutates, any field gets an Input (a checkbox
-    toggling) or the page navigates within ``dead.timeout_ms`` (2500 ms, PostHog's
-    mutation window), scrolls within ``scroll_window_ms`` (300 ms, Sentry) or the
-    selection changes within ``selection_window_ms`` (100 ms, PostHog); a later click is
-    never a reaction. If the recording ends inside the window the click is undetermined
-    and not reported. Presets: Sentry (7 s, a/button/input[submit] only), Datadog
-    (100 ms, network counts), Mixpanel (500 ms), OpenReplay (1234 ms).
+    *Candidates* (``dead.candidates``): in the ``replaykit`` preset every click except on
+    text-like fields (focus is their answer), links that download or open elsewhere,
+    blocked elements and the page background — controls and links, and also things that
+    only look clickable (static text, headings, images, chart legend items: Clarity counts
+    these, they mean "I expected this to do something"; the signal says
+    ``interactive: false``); the product presets judge interactive targets only, and
+    ``sentry`` only ``a``, ``button`` and ``input[type=submit|button]``. Error clicks (§5)
+    and presses that selected text are never dead.
 
-    Tab visibility changes (§3's ±1000 ms rule) are not on the tape yet, so they are not
-    considered. With ``ignore_ambient`` only mutations adding or removing nodes count (the
-    tape does not keep which nodes a mutation touched).
+    A candidate is **alive** when its effect (the attribution rule: what came after it and
+    before the person's next action in the tab) holds a navigation it caused, a DOM change
+    outside the page's ambient activity or an Input within ``dead.timeout_ms`` (2500 ms,
+    PostHog's mutation window), a scroll within ``scroll_window_ms`` (300 ms, Sentry) or a
+    selection change within ``selection_window_ms`` (100 ms, PostHog). A click the person
+    followed with another action before anything answered is dead: they moved on. If the
+    recording ends before the click could be judged it is undetermined and not reported.
+    Presets: Sentry (7 s), Datadog (100 ms, network counts), Mixpanel (500 ms),
+    OpenReplay (1234 ms); the product presets count ambient changes as reactions, as their
+    SDKs do. Tab visibility changes (§3's ±1000 ms rule) are not on the tape.
 
-    ``details``: ``in_rage`` (part of a rage burst), ``first_reaction_ms`` (a change that
-    came after the window, up to 7 s, else None), ``target_kind`` and the windows applied.
+    ``details``: ``in_rage`` (part of a rage burst), ``interactive``, ``target_kind``,
+    ``first_reaction_ms`` (an answer that came too late, else None), ``next_action`` and
+    ``next_action_ms`` (what ended the window), ``ambient_mutations_ignored``,
+    ``because`` and the windows applied.
     """
     ctx = _Context(actions, tape, config)
     dead = ctx.dead(config.dead)
@@ -677,49 +678,49 @@ def detect_slow_clicks(
         if request is not None:
             details["request"] = {
                 "method": request.method,
-                "url": url_path(request.url),
+                "url": request.path,
                 "status": request.status,
-                "duration_ms": round(request.duration or 0),
+                "duration_ms": request.duration_ms,
             }
         out.append(_signal(replay_id, "slow_click", c, config, details, end=t_effect))
     return out
 
 
-def _latency(c: _Click, ctx: _Context) -> tuple[int, int, int | None, NetworkRecord | None] | None:
-    """(latency, t_effect, first_feedback_ms, slowest triggered request) or None."""
+def _latency(c: _Click, ctx: _Context) -> tuple[int, int, int | None, EffectRequest | None] | None:
+    """(latency, t_effect, first_feedback_ms, slowest triggered request) or None, from the
+    click's effect: its own first reaction, and the requests it triggered."""
     cfg = ctx.config.slow
-    tape, t, w = ctx.tape, c.t, c.window_id
-    horizon = t + cfg.timeout_ms
-    first_change = [
-        r.t
-        for r in (
-            first_mutation(tape, t, horizon, w),
-            first_input(tape, t, horizon, w),
-            first_navigation(ctx.navs, t, horizon, w),
-        )
-        if r is not None
-    ]
-    feedback = min(first_change) - t if first_change else None
+    e = c.effect
+    t = c.t
+    feedback = e.reaction_ms
+    if not cfg.use_network:
+        # Sentry's model: the first DOM change (mutation-class) is the effect.
+        feedback = e.mutation_ms if e.mutation_ms is not None else e.reaction_ms
     if cfg.use_network:
         triggered = [
             r
-            for r in ctx.requests_in(t - cfg.request_before_ms, t + cfg.request_after_ms, c)
-            if r.duration is not None or r.end is not None
+            for r in e.requests
+            if r.start_ms is not None
+            and r.duration_ms is not None
+            and -cfg.request_before_ms <= r.start_ms <= cfg.request_after_ms
         ]
         if triggered:
-
-            def ended(r: NetworkRecord) -> float:
-                if r.end is not None:
-                    return r.end
-                return (r.start or t) + (r.duration or 0.0)
-
-            slowest = max(triggered, key=ended)
-            end = ended(slowest)
-            latency = round(end - t)
-            after = first_mutation(
-                tape, math.floor(end), math.floor(end) + cfg.effect_after_request_ms, w
-            )
-            t_effect = after.t if after is not None else round(end)
+            slowest = max(triggered, key=lambda r: (r.start_ms or 0) + (r.duration_ms or 0))
+            latency = (slowest.start_ms or 0) + (slowest.duration_ms or 0)
+            end = t + latency
+            limit = end + cfg.effect_after_request_ms
+            if e.next_action_ms is not None:
+                limit = min(limit, t + e.next_action_ms)
+            t_effect = end
+            tape = ctx.tape
+            records = tape.mutations
+            for k in range(bisect_left(records, end, key=lambda r: r.t), len(records)):
+                m = records[k]
+                if m.t > limit:
+                    break
+                if m.window_id == c.window_id and not m.ambient:
+                    t_effect = m.t
+                    break
             return latency, t_effect, feedback, slowest
     if feedback is None:
         return None

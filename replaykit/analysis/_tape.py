@@ -5,6 +5,11 @@ themselves): small Structs with epoch-ms times, the document number (1, 2, ... o
 page load) and the window (tab) id. Detectors are plain functions over a finished tape
 and the replay's actions, so each one can be tested on a hand-built tape.
 
+Every record that can answer a click carries ``order``, its event's position in the
+stream: events at the same millisecond keep the order the recorder emitted them in, so
+an error logged by the *next* click's handler at the same millisecond as that click is
+told apart from one logged before it.
+
 Memory stays proportional to what happened, not to the recording's size: one record per
 mutation *event* (not per node), per scroll, input, selection, console record, network
 request; mouse positions are kept at most every 50 ms.
@@ -33,7 +38,9 @@ class MutationRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     canvas). For mutations, ``adds``/``removes``/``texts``/``attributes`` count the
     entries; ``text_added`` holds the first visible text of added Text nodes and text
     changes (at most 200 chars), ``text_removed`` the same for removed nodes, so a click
-    effect can say what appeared ("Payment failed") or vanished.
+    effect can say what appeared ("Payment failed") or vanished. ``ambient`` marks an
+    event that only touched regions the page kept changing on its own before the latest
+    user action (:mod:`~replaykit.analysis._ambient`): it is not a reaction to that action.
     """
 
     t: int
@@ -46,6 +53,8 @@ class MutationRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     text_added: str = ""
     text_removed: str = ""
     window_id: str | None = None
+    order: int = 0
+    ambient: bool = False
 
 
 class ScrollRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -59,6 +68,7 @@ class ScrollRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     is_window: bool = True
     programmatic: bool = False
     window_id: str | None = None
+    order: int = 0
 
 
 class InputRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -70,6 +80,7 @@ class InputRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     length: int = 0
     checked: bool | None = None
     window_id: str | None = None
+    order: int = 0
 
 
 class ConsoleRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -86,6 +97,7 @@ class ConsoleRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     uncaught: bool = False
     trace: tuple[str, ...] = ()
     window_id: str | None = None
+    order: int = 0
 
 
 class NetworkRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):

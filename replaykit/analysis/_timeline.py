@@ -133,8 +133,6 @@ def describe_effect(effect: ClickEffect, target_kind: str | None = None) -> str:
         return ""  # focus, or a toggle/select that is a line of its own
     if effect.reaction_ms is None:
         return "no reaction before the recording ended" if effect.truncated else "no reaction"
-    if effect.next_click_ms is not None and effect.reaction_ms > effect.next_click_ms:
-        return "no reaction"  # what came later followed the next click
     what = {
         "mutation": "page changed",
         "navigation": "navigated",

@@ -360,11 +360,15 @@ class MediaInteractionData(_IncrementalBase, frozen=True, tag=7):
 
 
 class StyleSheetRuleData(_IncrementalBase, frozen=True, tag=8):
-    """Style sheet rule change (visual only; not read)."""
+    """Style sheet rule change (visual only; ``id`` is the node it applies to, when recorded)."""
+
+    id: int | None = None
 
 
 class CanvasMutationData(_IncrementalBase, frozen=True, tag=9):
-    """Canvas drawing commands (visual only; not read)."""
+    """Canvas drawing commands (visual only; ``id`` is the node it applies to, when recorded)."""
+
+    id: int | None = None
 
 
 class FontData(_IncrementalBase, frozen=True, tag=10):
@@ -386,7 +390,9 @@ class DragData(_IncrementalBase, frozen=True, tag=12):
 
 
 class StyleDeclarationData(_IncrementalBase, frozen=True, tag=13):
-    """CSS declaration change (visual only; not read)."""
+    """CSS declaration change (visual only; ``id`` is the node it applies to, when recorded)."""
+
+    id: int | None = None
 
 
 class SelectionRange(_Item, frozen=True):
@@ -405,7 +411,9 @@ class SelectionData(_IncrementalBase, frozen=True, tag=14):
 
 
 class AdoptedStyleSheetData(_IncrementalBase, frozen=True, tag=15):
-    """Adopted style sheets (visual only; not read)."""
+    """Adopted style sheets (visual only; ``id`` is the node it applies to, when recorded)."""
+
+    id: int | None = None
 
 
 class CustomElementData(_IncrementalBase, frozen=True, tag=16):

@@ -1,0 +1,245 @@
+"""Ambient activity: which DOM changes a page makes on its own, whatever the person does.
+
+A live dashboard, a ticker or a presence list mutates every few hundred milliseconds. A
+click on such a page is always followed by *some* change, so "the page changed after
+5 ms" proves nothing about the click. :class:`AmbientTracker` tells, for each mutation
+event, whether it only touched regions that were already changing before the latest user
+action (a click or a keystroke) — those changes are *ambient* and are not a reaction.
+
+Definitions (documented in ``frustration-signals.md`` §3 "edge cases", made precise here):
+
+- A mutation event touches *regions*: the parent of each added or removed node (nodes
+  added in the same event are not regions of their own), the node of each text change,
+  the element of each attribute change, the node of a canvas, style or media change.
+- A touch is *spontaneous* when it comes more than :data:`REACTION_GRACE_MS` after the
+  latest user action (or before any): the page did it without being asked just then.
+- A region is *ambient* for a user action when it was touched spontaneously at least
+  :data:`AMBIENT_MIN_TOUCHES` times in the :data:`AMBIENT_LOOKBACK_MS` before the action.
+  One earlier change (a counter a previous click bumped, a panel that loaded once) is not
+  ambient: only recurring changes are.
+- A region *inherits* ambience from an ancestor up to :data:`AMBIENT_DEPTH` levels up
+  (a chart re-rendered into fresh nodes each tick), except above ``<body>`` (a toast or
+  dialog appended to the document is a reaction unless the body itself keeps changing)
+  and except where the region is *near the clicked element* (inside it, or one of its
+  three nearest ancestors): a control that changes its own label inside a live panel
+  reacted.
+- An event is ambient when every region it touched is ambient, and it is not much larger
+  than the largest event seen in the lookback (a full re-sort of a live table replaces
+  far more nodes than one tick: the ambient region *changed shape*).
+
+The tracker's memory is bounded: at most :data:`MAX_REGIONS` regions, each with its last
+:data:`_KEPT_TOUCHES` spontaneous touch times.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from ..rrweb._dom import DomTracker
+from ..rrweb._model import MutationData
+
+__all__ = [
+    "AMBIENT_DEPTH",
+    "AMBIENT_LOOKBACK_MS",
+    "AMBIENT_MIN_TOUCHES",
+    "MAX_REGIONS",
+    "REACTION_GRACE_MS",
+    "AmbientTracker",
+    "mutation_regions",
+]
+
+AMBIENT_LOOKBACK_MS = 3_000
+"""How far before a user action recurring changes make a region ambient (3 s: ten ticks
+of a 300 ms ticker; PostHog's dead-click mutation window is 2.5 s)."""
+
+REACTION_GRACE_MS = 300
+"""Changes this soon after a user action are presumed to answer it, so they never make a
+region ambient (the web's "instant" response bound, 100–300 ms)."""
+
+AMBIENT_MIN_TOUCHES = 2
+"""Spontaneous touches in the lookback that make a region ambient."""
+
+AMBIENT_DEPTH = 4
+"""Ancestors searched for an ambient container."""
+
+SHAPE_FACTOR = 3
+"""An ambient event this many times larger than the lookback's largest (and at least
+:data:`SHAPE_MIN_OPS` larger) changed the region's shape: it counts as a reaction."""
+
+SHAPE_MIN_OPS = 20
+
+MAX_REGIONS = 4_096
+_KEPT_TOUCHES = 4
+_MAX_REGIONS_PER_EVENT = 64
+_NEAR_UP = 3  # ancestors of the clicked element that count as "near"
+_NEAR_DOWN = 8  # levels searched from a region up to the clicked element
+_PAGE_TAGS = frozenset({"html", "body", "head"})
+_RECENT_SIZES = 256
+
+
+class _Region:
+    __slots__ = ("epoch", "snap", "times")
+
+    def __init__(self) -> None:
+        self.times: deque[int] = deque(maxlen=_KEPT_TOUCHES)
+        self.epoch = -1
+        self.snap = 0
+
+
+class AmbientTracker:
+    """Classifies mutation events as ambient or not, relative to the latest user action.
+
+    Call :meth:`user_action` at each click or keystroke, :meth:`classify` for each
+    mutation event *before* it is applied to the mirror (removed nodes must still be
+    there), and :meth:`reset` when a new document starts (node ids restart).
+    """
+
+    def __init__(self) -> None:
+        self._regions: dict[int, _Region] = {}
+        self._epoch = 0
+        self._action_t: int | None = None
+        self._action_node: int | None = None
+        self._sizes: deque[tuple[int, int]] = deque(maxlen=_RECENT_SIZES)
+        self._peak_epoch = -1
+        self._peak = 0
+
+    def reset(self) -> None:
+        """Forget every region (a new document: ids mean other nodes now)."""
+        self._regions.clear()
+        self._sizes.clear()
+        self._action_node = None
+
+    def user_action(self, t: int, node_id: int | None = None) -> None:
+        """A click (``node_id`` = its lifted target) or keystroke happened at ``t``."""
+        self._epoch += 1
+        self._action_t = t
+        self._action_node = node_id
+
+    def _snapshot(self, region: _Region) -> int:
+        """Spontaneous touches of a region in the lookback before the latest action.
+
+        Computed at the first look after each action, before any later touch is kept, so
+        changes the action itself caused never count.
+        """
+        if region.epoch != self._epoch:
+            action_t = self._action_t
+            if action_t is None:
+                region.snap = 0
+            else:
+                since = action_t - AMBIENT_LOOKBACK_MS
+                region.snap = sum(1 for x in region.times if since <= x < action_t)
+            region.epoch = self._epoch
+        return region.snap
+
+    def _peak_size(self) -> int:
+        if self._peak_epoch != self._epoch:
+            action_t = self._action_t
+            since = -(10**15) if action_t is None else action_t - AMBIENT_LOOKBACK_MS
+            self._peak = max(
+                (ops for t, ops in self._sizes if action_t is None or since <= t < action_t),
+                default=0,
+            )
+            self._peak_epoch = self._epoch
+        return self._peak
+
+    def _near(self, dom: DomTracker, region: int) -> bool:
+        clicked = self._action_node
+        if clicked is None or clicked not in dom:
+            return False
+        if region == clicked:
+            return True
+        node: int | None = region
+        for _ in range(_NEAR_DOWN):
+            node = dom.parent(node) if node is not None else None
+            if node is None:
+                break
+            if node == clicked:
+                return True
+        up: int | None = clicked
+        for _ in range(_NEAR_UP):
+            up = dom.parent(up) if up is not None else None
+            if up is None:
+                break
+            if up == region:
+                return True
+        return False
+
+    def _is_ambient(self, dom: DomTracker, node_id: int) -> bool:
+        regions = self._regions
+        own = regions.get(node_id)
+        if own is not None and self._snapshot(own) >= AMBIENT_MIN_TOUCHES:
+            return True
+        if self._near(dom, node_id):
+            return False
+        node: int | None = node_id
+        for _ in range(AMBIENT_DEPTH):
+            node = dom.parent(node) if node is not None else None
+            if node is None or dom.tag(node) in _PAGE_TAGS:
+                return False
+            region = regions.get(node)
+            if region is not None and self._snapshot(region) >= AMBIENT_MIN_TOUCHES:
+                return True
+        return False
+
+    def classify(self, dom: DomTracker, t: int, touched: Iterable[int], ops: int) -> bool:
+        """Whether a mutation event at ``t`` touching ``touched`` regions is ambient, then
+        remember the touch. An event that touched no known region is not ambient."""
+        action_t = self._action_t
+        spontaneous = action_t is None or t - action_t > REACTION_GRACE_MS
+        ambient: bool | None = None
+        regions = self._regions
+        for seen, node_id in enumerate(touched):
+            if seen >= _MAX_REGIONS_PER_EVENT:
+                break
+            if ambient is not False and action_t is not None:
+                ambient = self._is_ambient(dom, node_id)
+            if spontaneous:
+                region = regions.get(node_id)
+                if region is None:
+                    if len(regions) >= MAX_REGIONS:
+                        self._evict(t)
+                    region = regions[node_id] = _Region()
+                    region.epoch = self._epoch  # a fresh region has no pre-action touches
+                elif region.epoch != self._epoch:
+                    self._snapshot(region)  # freeze the pre-action count before adding
+                region.times.append(t)
+        if ambient:
+            peak = self._peak_size()
+            if ops > max(SHAPE_FACTOR * peak, peak + SHAPE_MIN_OPS):
+                ambient = False  # the ambient region changed shape: far more than a tick
+        if spontaneous:
+            self._sizes.append((t, ops))
+        return bool(ambient)
+
+    def _evict(self, t: int) -> None:
+        """Drop regions not touched within the lookback; if none, the older half."""
+        since = t - AMBIENT_LOOKBACK_MS
+        regions = self._regions
+        stale = [k for k, r in regions.items() if not r.times or r.times[-1] < since]
+        if not stale:
+            stale = list(regions)[: len(regions) // 2]
+        for k in stale:
+            del regions[k]
+
+
+def mutation_regions(data: MutationData) -> list[int]:
+    """The regions a mutation event touched (see the module doc), deduplicated in order.
+
+    A parent added in the same event is not a region of its own.
+    """
+    out: dict[int, None] = {}
+    adds = data.adds
+    if adds:
+        added_ids = {a.node.id for a in adds}
+        for a in adds:
+            if a.parent_id not in added_ids:
+                out[a.parent_id] = None
+    for r in data.removes:
+        if r.parent_id is not None:
+            out[r.parent_id] = None
+    for c in data.texts:
+        out[c.id] = None
+    for change in data.attributes:
+        out[change.id] = None
+    return list(out)
