@@ -143,8 +143,9 @@ def fetch(
     return plugin(int(end_ms), "rrweb/network@1", {"requests": [request]})
 
 
-def pageview(t: int, href: str) -> dict[str, Any]:
-    return custom(t, "$pageview", {"href": href, "how": "pushState"})
+def pageview(t: int, href: str, how: str = "pushState") -> dict[str, Any]:
+    """An SPA navigation (``how``: ``pushState``, ``replaceState`` or ``popstate``)."""
+    return custom(t, "$pageview", {"href": href, "how": how})
 
 
 def run(events: list[dict[str, Any]], chunk_size: int = 0) -> tuple[list[Action], Tape]:

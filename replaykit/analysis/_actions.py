@@ -204,7 +204,9 @@ class InputDetails(_Details, frozen=True, tag="input"):
     ``length`` is always given. ``masked`` means the recording holds ``*`` in its place.
     ``chars_added``/``chars_removed`` sum the per-event length changes of the burst.
     ``form`` is the selector of the field's ``<form>`` (None outside forms); select and
-    toggle details carry the same.
+    toggle details carry the same. ``correction`` marks a burst that began by deleting
+    what was typed (at least 3 characters after a pause, :class:`AnalyzerOptions`): the
+    person fixing a mistake; form analytics count these.
     """
 
     field_type: str = "text"
@@ -217,6 +219,7 @@ class InputDetails(_Details, frozen=True, tag="input"):
     events: int = 1
     t_end_ms: int = 0
     form: str | None = None
+    correction: bool = False
 
 
 class SelectDetails(_Details, frozen=True, tag="select"):
@@ -348,7 +351,8 @@ class Coverage(msgspec.Struct, kw_only=True):
     elements that were not events; ``too_deep`` events nested beyond the decoder's limit.
     ``dom`` holds the DOM tracker's counters (summed over tabs); ``windows`` counts the
     browser tabs the recording held; ``truncated`` is set when the input ended
-    mid-element or the DOM node cap was hit.
+    mid-element or the DOM node cap was hit. ``note`` is a one-line reason when the
+    recording could not be read as a page at all (e.g. it holds no full snapshot).
     """
 
     events: dict[str, int] = {}
@@ -364,6 +368,7 @@ class Coverage(msgspec.Struct, kw_only=True):
     snapshots: int = 0
     windows: int = 1
     dom: dict[str, int] = {}
+    note: str | None = None
 
     @property
     def truncated(self) -> bool:

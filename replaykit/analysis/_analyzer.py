@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import re
 import time
+from urllib.parse import urljoin
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -66,7 +67,7 @@ from ._actions import (
 )
 from ._ambient import AmbientTracker, mutation_regions
 from ._attribution import Boundary, attribute_click
-from ._effects import NavMark, classify_target
+from ._effects import NavMark, classify_target, label_control
 from ._labels import is_masked_text, lift_target
 from ._network import NetworkCollector
 from ._options import AnalyzerOptions
@@ -146,6 +147,9 @@ _TEXT_SAMPLE_WINDOW_MS = 7_000
 
 _SENSITIVE_NAME = re.compile(r"(pass|pwd|secret|token|card|cc-?num|cvv|cvc|iban|ssn)", re.I)
 _TOGGLE_TYPES = frozenset({"checkbox", "radio"})
+# A click on a <select> this soon after its value changed is the press that closed the
+# list (Chromium sends it after `change`): the choice is the action.
+_SELECT_CLICK_MS = 1_000
 
 
 class _ConsolePayload(msgspec.Struct, frozen=True):
@@ -176,6 +180,7 @@ class _Burst:
 
     __slots__ = (
         "added",
+        "correction",
         "count",
         "first_t",
         "form",
@@ -183,6 +188,7 @@ class _Burst:
         "label",
         "last_t",
         "node_id",
+        "pending",
         "programmatic",
         "removed",
         "start_x",
@@ -212,6 +218,11 @@ class _Burst:
         self.start_y = 0.0
         self.programmatic = False
         self.form: str | None = None
+        # Input bursts: a correction marks a burst that began by deleting; `pending` is the
+        # state before a pause-then-delete that may turn out to be one:
+        # (first_t, text, count, added, removed, last_t, chars deleted since).
+        self.correction = False
+        self.pending: list[Any] | None = None
 
 
 # --- the per-replay time budget ---------------------------------------------------------
@@ -370,6 +381,10 @@ class ReplayAnalyzer:
         self._press_t = -(10**15)  # last MouseDown/TouchStart
         self._click_t = -(10**15)  # last click-like interaction (text samples follow it)
         self._selection_change_t = -(10**15)  # last non-collapsed selection change
+        self._label_click: tuple[int, int] | None = None  # (the label's control, t)
+        self._last_select: tuple[int, int] | None = None  # (select node, t of its change)
+        self._meta_t: int | None = None
+        self._first_href: str | None = None  # the first Meta's URL (no snapshot: still shown)
 
     # --- public ------------------------------------------------------------------------
 
@@ -514,6 +529,16 @@ class ReplayAnalyzer:
         for burst in list(self._open.values()):
             self._close(burst)
         self._open.clear()
+        if self._documents == 0 and self.start_timestamp is not None:
+            # No full snapshot: nothing of the page is known, but its URL may be.
+            if self._first_href:
+                self.url = self._first_href
+                t = self._meta_t if self._meta_t is not None else self.start_timestamp
+                self._emit(t, "navigation", NavigationDetails(how="load", document=1))
+            self.coverage.note = (
+                "no full snapshot: the recording holds no page content, so clicks and "
+                "inputs cannot be named"
+            )
         stats = msgspec.structs.asdict(self.dom.stats)
         self.coverage.dom = {k: int(v) for k, v in stats.items()}
         self.coverage.dom_truncated = bool(stats.get("truncated", False))
@@ -594,6 +619,9 @@ class ReplayAnalyzer:
             if cls is MetaEvent:
                 cov_events["meta"] = cov_events.get("meta", 0) + 1
                 self._meta_href = ev.data.href
+                self._meta_t = t
+                if self._first_href is None and ev.data.href:
+                    self._first_href = ev.data.href
                 self._meta_size = (int(ev.data.width), int(ev.data.height))
             elif cls is FullSnapshotEvent:
                 cov_events["full_snapshot"] = cov_events.get("full_snapshot", 0) + 1
@@ -816,8 +844,14 @@ class ReplayAnalyzer:
                 events=b.count,
                 t_end_ms=self._t_ms(b.last_t),
                 form=b.form,
+                correction=b.correction,
             )
         elif b.kind == "scroll":
+            if b.x == b.start_x and b.y == b.start_y:
+                # Ended where it started (a restore to the same spot, a bounce): no line.
+                events = self.coverage.events
+                events["scroll_zero"] = events.get("scroll_zero", 0) + 1
+                return
             details = ScrollDetails(
                 target="window" if b.target is None else "element",
                 x=b.x,
@@ -1038,8 +1072,10 @@ class ReplayAnalyzer:
             how = "push"
         if not isinstance(href, str) or not href:
             return
-        if href == self.url:
-            return  # e.g. `$pageview` how=load right after the Meta of the same URL
+        if self.url:
+            href = _resolve(self.url, href)
+        if _same_url(href, self.url):
+            return  # e.g. `$pageview` how=load right after the Meta, or a second SDK's event
         how = {
             "pushState": "push",
             "replaceState": "replace",
@@ -1133,6 +1169,17 @@ class ReplayAnalyzer:
             if tap is not None and tap[0] == raw_id and t - tap[1] <= self.options.tap_merge_ms:
                 self._last_tap = None
                 return  # the click a browser synthesises after a tap
+            via_label = self._label_click
+            if via_label is not None and via_label[0] == raw_id and t - via_label[1] <= 50:
+                self._label_click = None
+                return  # the click a browser sends to a <label>'s control: one press
+            chosen = self._last_select
+            if (
+                chosen is not None
+                and t - chosen[1] <= _SELECT_CLICK_MS
+                and (chosen[0] == raw_id or lift_target(self.dom, raw_id) == chosen[0])
+            ):
+                return  # the click that closes a <select>'s list after the choice
             button = "click"
         elif kind == 4:
             last = self._last_click
@@ -1153,6 +1200,9 @@ class ReplayAnalyzer:
         dom = self.dom
         tag = dom.tag(lifted) if lifted in dom else None
         target_kind, input_type, opt_out = classify_target(dom, lifted)
+        if tag == "label":
+            control = label_control(dom, lifted)
+            self._label_click = (control, t) if control is not None else None
         href = dom.attr(lifted, "href") if tag == "a" else None
         if (href is not None and href.startswith("#")) or (
             href is not None and self.url and href.startswith(self.url.split("#")[0] + "#")
@@ -1262,6 +1312,7 @@ class ReplayAnalyzer:
             )
             return
         if tag == "select":
+            self._last_select = (node_id, t)
             _, target, label = self._describe(node_id)
             masked = bool(data.text) and is_masked_text(data.text)
             self._emit(
@@ -1285,11 +1336,25 @@ class ReplayAnalyzer:
             previous = (dom.attr(node_id, "value") or "") if known else ""
         delta = len(data.text) - len(previous)
         self._field_values[node_id] = data.text
+        opts = self.options
+        if burst is not None and t - burst.last_t >= opts.correction_pause_ms:
+            if delta < 0 and not burst.correction:
+                # A pause, then deleting: a correction if it reaches `correction_chars`.
+                burst.pending = [
+                    t, burst.text, burst.count, burst.added, burst.removed, burst.last_t, 0
+                ]
+            elif delta > 0 and burst.correction:
+                # Typing again after fixing: the fix is one action, the retyping another.
+                del self._open[key]
+                self._close(burst)
+                burst = None
         if burst is None:
             burst = _Burst("input", t, node_id)
             _, burst.target, burst.label = self._describe(node_id)
             burst.form = self._form_of(node_id)
             burst.url = self.url
+            if delta < 0:
+                burst.pending = [t, None, 0, 0, 0, t, 0]  # a burst that opens by deleting
             self._open_burst(key, burst)
         else:
             burst.count += 1
@@ -1299,6 +1364,40 @@ class ReplayAnalyzer:
             burst.added += delta
         else:
             burst.removed -= delta
+        pending = burst.pending
+        if pending is not None:
+            if delta > 0:
+                burst.pending = None  # typed on: not a correction
+            else:
+                pending[6] -= delta
+                if pending[6] >= opts.correction_chars:
+                    burst.pending = None
+                    self._split_correction(key, burst, pending)
+
+    def _split_correction(
+        self, key: tuple[str, int | None], burst: _Burst, pending: list[Any]
+    ) -> None:
+        """End the burst where the deleting began; what follows is a correction burst."""
+        first_t, text, count, added, removed, last_t, deleted = pending
+        if text is None:
+            burst.correction = True  # the burst itself opened by deleting
+            return
+        before = _Burst("input", burst.first_t, burst.node_id)
+        before.target, before.label, before.form, before.url = (
+            burst.target,
+            burst.label,
+            burst.form,
+            burst.url,
+        )
+        before.text, before.count, before.added, before.removed = text, count, added, removed
+        before.last_t = last_t
+        self._close(before)
+        burst.first_t = first_t
+        burst.count -= count
+        burst.added -= added
+        burst.removed -= removed
+        burst.correction = True
+        self._open[key] = burst
 
     def _option_text(self, select_id: int, value: str) -> str | None:
         dom = self.dom
@@ -1340,11 +1439,22 @@ class ReplayAnalyzer:
         key = ("scroll", node_id)
         burst = self._open.get(key)
         if burst is not None and burst.programmatic == programmatic:
-            burst.count += 1
-            burst.last_t = t
-            burst.x, burst.y = data.x, data.y
-            return
-        if burst is not None:
+            leg = (burst.y - burst.start_y) or (burst.x - burst.start_x)
+            step = (data.y - burst.y) if burst.y != burst.start_y else (data.x - burst.x)
+            if leg * step >= 0:
+                burst.count += 1
+                burst.last_t = t
+                burst.x, burst.y = data.x, data.y
+                return
+            if abs(step) < self.options.min_scroll_px:
+                burst.count += 1  # a bounce at the end of a leg, not a turn
+                burst.last_t = t
+                return
+            # The gesture turned back: one scroll per leg.
+            del self._open[key]
+            self._close(burst)
+            before = (burst.x, burst.y)
+        elif burst is not None:
             del self._open[key]
             self._close(burst)
         bx, by = before if before is not None else (0.0, 0.0)
@@ -1412,6 +1522,26 @@ class ReplayAnalyzer:
             burst.last_t = t
         burst.x, burst.y = data.width, data.height
         self.width, self.height = int(data.width), int(data.height)
+
+
+def _resolve(base: str, href: str) -> str:
+    """``href`` made absolute against the page URL (SDKs report paths or full URLs)."""
+    if "://" in href[:16] or len(href) > 4096:
+        return href
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    """The same page: equal once a trailing slash of the path is ignored."""
+    if a is None or b is None:
+        return a == b
+    if a == b:
+        return True
+    strip = re.compile(r"/(?=$|[?#])")
+    return strip.sub("", a, count=1) == strip.sub("", b, count=1)
 
 
 def _ids_are_dense(root: Node) -> bool:

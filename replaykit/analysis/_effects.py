@@ -52,6 +52,7 @@ __all__ = [
     "first_scroll",
     "first_selection",
     "is_request",
+    "label_control",
     "navigations_from_actions",
     "text_sample",
     "url_path",
@@ -115,7 +116,7 @@ class NavMark(NamedTuple):
 # --- the target ----------------------------------------------------------------------------
 
 
-def _label_control(dom: DomTracker, label_id: int) -> int | None:
+def label_control(dom: DomTracker, label_id: int) -> int | None:
     """The field a ``<label>`` names: ``for=`` by id, else the first field it wraps."""
     for_id = dom.attr(label_id, "for")
     if for_id:
@@ -157,7 +158,7 @@ def classify_target(dom: DomTracker, node_id: int) -> tuple[TargetKind | None, s
     node = node_id
     tag = dom.tag(node)
     if tag == "label":
-        control = _label_control(dom, node)
+        control = label_control(dom, node)
         if control is None:
             return None, None, opt_out
         node, tag = control, dom.tag(control)

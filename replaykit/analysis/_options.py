@@ -34,7 +34,13 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
       gesture (rrweb throttles scroll events to one per 100 ms, so a continuous scroll
       arrives every ~100 ms; a quiet 2.5x that means the wheel stopped).
     - ``min_scroll_px=20``: a Scroll moving less than this from the target's last
-      position is layout jitter, not a person scrolling (counted, not emitted).
+      position is layout jitter, not a person scrolling (counted, not emitted); a gesture
+      that turns back by at least this much becomes a second scroll (one per leg), and one
+      that ends where it started is not a scroll at all.
+    - ``correction_pause_ms=300``, ``correction_chars=3``: inside an edit burst, deleting
+      at least 3 characters after a pause of at least 300 ms (a person re-reading what
+      they typed: about the pause between words of a typist) starts a new ``input``
+      action with ``correction=True``; typing again after such a pause starts another.
     - ``programmatic_scroll_ms=200``: a Scroll within 200 ms after a navigation or a new
       snapshot is the page's own ``scrollTo``/restoration; within
       ``anchor_scroll_ms=1000`` after a click on an in-page ``#anchor`` link it is the
@@ -61,6 +67,8 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     input_debounce_ms: int = 1000
     scroll_gap_ms: int = 250
     min_scroll_px: float = 20
+    correction_pause_ms: int = 300
+    correction_chars: int = 3
     programmatic_scroll_ms: int = 200
     anchor_scroll_ms: int = 1000
     selection_debounce_ms: int = 1000
