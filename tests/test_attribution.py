@@ -180,7 +180,7 @@ def test_a_toast_1200_ms_after_a_click_is_its_reaction() -> None:
     (effect,) = (_effect(a) for a in clicks_of(actions))
     assert effect.outcome == "reaction" and effect.reaction_ms == 1200
     assert detect_dead_clicks("test", actions, tape, DEFAULT_SIGNAL_CONFIG) == []
-    assert "showed \"Copied to clipboard\"" in markdown_timeline(actions)
+    assert 'showed "Copied to clipboard"' in markdown_timeline(actions)
 
 
 def test_a_full_table_re_sort_on_a_live_table_counts_as_a_reaction() -> None:
@@ -211,9 +211,7 @@ def test_a_full_table_re_sort_on_a_live_table_counts_as_a_reaction() -> None:
 
 
 def test_typing_closes_the_window_and_a_toggle_is_the_press_itself() -> None:
-    first, _ = _clicks(
-        [*start(), click(1000, 11), typed(1400, 20, "a"), click(3000, 13), END]
-    )
+    first, _ = _clicks([*start(), click(1000, 11), typed(1400, 20, "a"), click(3000, 13), END])
     assert first.next_action == "input" and first.next_action_ms == 400
     (toggle,) = _clicks([*start(), click(1000, 22), typed(1001, 22, "on", checked=True), END])
     assert toggle.outcome == "reaction" and toggle.reaction_kind == "input"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from urllib.parse import urljoin
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urljoin
 
 import msgspec
 
@@ -1341,7 +1341,13 @@ class ReplayAnalyzer:
             if delta < 0 and not burst.correction:
                 # A pause, then deleting: a correction if it reaches `correction_chars`.
                 burst.pending = [
-                    t, burst.text, burst.count, burst.added, burst.removed, burst.last_t, 0
+                    t,
+                    burst.text,
+                    burst.count,
+                    burst.added,
+                    burst.removed,
+                    burst.last_t,
+                    0,
                 ]
             elif delta > 0 and burst.correction:
                 # Typing again after fixing: the fix is one action, the retyping another.
@@ -1378,7 +1384,7 @@ class ReplayAnalyzer:
         self, key: tuple[str, int | None], burst: _Burst, pending: list[Any]
     ) -> None:
         """End the burst where the deleting began; what follows is a correction burst."""
-        first_t, text, count, added, removed, last_t, deleted = pending
+        first_t, text, count, added, removed, last_t, _deleted = pending
         if text is None:
             burst.correction = True  # the burst itself opened by deleting
             return
