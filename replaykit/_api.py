@@ -93,10 +93,29 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
         return self.end_timestamp - self.start_timestamp
 
     def markdown(self) -> str:
-        """The markdown timeline of this replay, with a one-line header."""
-        return markdown_timeline(
+        """The markdown timeline of this replay: a title, a summary line (how many actions
+        the timeline lists, over how long, from which URL), notes on what could not be
+        read, then one line per action."""
+        text = markdown_timeline(
             self.actions, title=f"Replay {self.replay_id}", signals=self.signals or None
         )
+        header, _, body = text.partition("\n\n")
+        listed = sum(1 for a in self.actions if a.kind != "page_load")
+        noun = "action" if listed == 1 else "actions"
+        summary = f"{listed} {noun} over {self.duration_ms / 1000:.1f}s"
+        start_url = next((a.url for a in self.actions if a.url), None)
+        if start_url:
+            summary += f", starting at {start_url}"
+        lines = [header, "", summary + "."]
+        cov = self.coverage
+        if cov.note:
+            lines.append(f"> {cov.note}")
+        if cov.truncated:
+            lines.append("> truncated: part of the recording could not be analyzed")
+        skipped = sum(cov.unknown.values()) + cov.malformed + cov.too_deep
+        if skipped:
+            lines.append(f"> {skipped} events skipped (unknown or malformed)")
+        return "\n".join(lines) + "\n" + ("\n" + body if body else "")
 
 
 def _as_recording(item: Recording | PathArg) -> Recording:

@@ -78,7 +78,11 @@ def test_ten_thousand_deep_snapshot_is_counted_and_skipped() -> None:
     tail = json.dumps(click(50, 3))
     actions, coverage = run(f"[{head},{deep_snapshot},{tail}]".encode())
     assert coverage.too_deep == 1
-    assert [a.kind for a in actions] == ["click"]
+    # No snapshot survived: the Meta's URL still opens the timeline, and a note says why
+    # nothing on the page can be named.
+    assert [a.kind for a in actions] == ["navigation", "click"]
+    assert actions[0].url == "https://x.example/"
+    assert coverage.note is not None and "no full snapshot" in coverage.note
 
 
 def test_truncated_recording_keeps_what_came_before() -> None:

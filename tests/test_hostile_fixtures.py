@@ -294,8 +294,10 @@ def test_the_cli(hostile_dir: Path, name: str) -> None:
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows  # every recording that reads has at least one action or signal
     signals = [row for row in rows if row.get("record") == "signal"]
-    actions = [row for row in rows if row.get("record") != "signal"]
+    notes = [row for row in rows if row.get("record") == "note"]
+    actions = [row for row in rows if row.get("record") not in ("signal", "note")]
     assert [row["seq"] for row in actions] == list(range(len(actions)))
+    assert all(row["message"] and row["replay_id"] for row in notes)
     assert all(row["kind"] for row in signals)
 
 

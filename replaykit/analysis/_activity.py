@@ -191,6 +191,9 @@ def detect_idle(
       (10 s, the seed's ``long_pauses``) apart, measured from the end of a burst (typing,
       scrolling) to the start of the next action.
 
+    A long pause that overlaps an idle gap is not reported: one gap, one signal (the
+    idle one, which also says the mouse was still).
+
     A gap that runs into the end of the recording has no known length: it is left out
     unless ``idle.count_open_ended`` (then ``details["open_ended"]`` is True). A gap from
     the first event to the first activity is a real, bounded gap (``leading``).
@@ -283,6 +286,20 @@ def detect_idle(
                 config,
             )
         )
+    # One gap, one signal: a long pause that spans an idle gap is the same stillness, and
+    # the idle signal (no activity at all) says more.
+    idle = [
+        (sig.timestamp, sig.end_timestamp or sig.timestamp) for sig in out if sig.kind == "idle"
+    ]
+    if idle:
+        out = [
+            sig
+            for sig in out
+            if sig.kind != "long_pause"
+            or not any(
+                a < (sig.end_timestamp or sig.timestamp) and b > sig.timestamp for a, b in idle
+            )
+        ]
     return out
 
 

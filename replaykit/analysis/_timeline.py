@@ -46,6 +46,7 @@ _SHOWN_ERRORS = 2
 _CLICK_MARKS = frozenset({"dead_click", "slow_click", "error_click"})
 # Signals that restate an action line (the console record is already a line of its own).
 _RESTATED = frozenset({"console_error", "uncaught_exception"})
+_GAP_KINDS = frozenset({"idle", "long_pause"})  # placed after the action they follow
 _SIGNAL_NAMES = {
     "quick_back": "quick back",
     "scroll_reversal": "scroll reversal",
@@ -158,6 +159,13 @@ def describe_action(action: Action) -> str:
         arrow = f" → {effect}" if effect else ""
         return f"{verb} {label}{role}{arrow}"
     if isinstance(d, InputDetails):
+        if d.correction:
+            fixed = f' to "{d.value}"' if d.value else ""
+            return (
+                f"corrected {label} ({d.field_type}): deleted {d.chars_removed}"
+                + (f", typed {d.chars_added}" if d.chars_added else "")
+                + fixed
+            )
         if d.value is not None:
             what = f'typed "{d.value}"' if d.value else "cleared"
         else:
@@ -255,7 +263,7 @@ def markdown_timeline(
     Without signals the output is unchanged.
     """
     marks: dict[int, list[str]] = {}
-    extra: list[tuple[int, str]] = []
+    extra: list[tuple[int, int, str]] = []
     action_list = list(actions)
     if signals is not None:
         by_seq = {a.seq: a for a in action_list}
@@ -270,8 +278,11 @@ def markdown_timeline(
             elif signal.kind in _RESTATED and own is not None:
                 continue
             else:
-                extra.append((signal.t_ms, f"⚠ {describe_signal(signal)}"))
-    extra.sort(key=lambda e: e[0])
+                # A gap (idle, long pause) follows the action it comes after; other
+                # signals open the moment they start (a rage burst, before its clicks).
+                rank = 1 if signal.kind in _GAP_KINDS else 0
+                extra.append((signal.t_ms, rank, f"⚠ {describe_signal(signal)}"))
+    extra.sort(key=lambda e: (e[0], e[1]))
 
     lines: list[str] = []
     if title:
@@ -292,15 +303,18 @@ def markdown_timeline(
     for action in action_list:
         if action.kind == "page_load":
             continue
-        while pending < len(extra) and extra[pending][0] <= action.t_ms:
-            entries.append(extra[pending])
+        while pending < len(extra) and (
+            extra[pending][0] < action.t_ms
+            or (extra[pending][0] == action.t_ms and extra[pending][1] == 0)
+        ):
+            entries.append((extra[pending][0], extra[pending][2]))
             pending += 1
         text = describe(action)
         mark = marks.get(action.seq)
         if mark:
             text += " ⚠ " + ", ".join(mark)
         entries.append((action.t_ms, text))
-    entries.extend(extra[pending:])
+    entries.extend((t, text) for t, _, text in extra[pending:])
     for t_ms, text in entries:
         if text == previous_text:
             previous_count += 1

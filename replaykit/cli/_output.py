@@ -35,6 +35,13 @@ def write_ndjson(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
     for replay in replays:
         keyed = [(a.timestamp, 0, _encoder.encode(a).decode()) for a in replay.actions]
         keyed += [(s.timestamp, 1, _signal_line(s)) for s in replay.signals]
+        if replay.coverage.note:
+            note = {
+                "record": "note",
+                "replay_id": replay.replay_id,
+                "message": replay.coverage.note,
+            }
+            keyed.insert(0, (-1, -1, _encoder.encode(note).decode()))
         keyed.sort(key=lambda item: (item[0], item[1]))
         if keyed:
             out.write("\n".join(line for _, _, line in keyed) + "\n")
@@ -70,29 +77,13 @@ def write_json(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
 
 
 def write_markdown(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
-    """The markdown timeline of each replay, with a header naming it."""
+    """The markdown timeline of each replay (:meth:`AnalyzedReplay.markdown`)."""
     first = True
     for replay in replays:
         if not first:
             out.write("\n")
         first = False
-        text = replay.markdown()
-        cov = replay.coverage
-        notes = []
-        if cov.truncated:
-            notes.append("truncated: part of the recording could not be analyzed")
-        skipped = sum(cov.unknown.values()) + cov.malformed + cov.too_deep
-        if skipped:
-            notes.append(f"{skipped} events skipped (unknown or malformed)")
-        header, _, body = text.partition("\n\n")
-        seconds = replay.duration_ms / 1000
-        out.write(f"{header}\n\n{len(replay.actions)} actions over {seconds:.1f}s")
-        if replay.actions and replay.actions[0].url:
-            out.write(f", starting at {replay.actions[0].url}")
-        out.write(".\n")
-        for note in notes:
-            out.write(f"> {note}\n")
-        out.write("\n" + body)
+        out.write(replay.markdown())
         out.flush()
 
 
@@ -136,6 +127,8 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
         ]
         keyed.sort(key=lambda item: item[0])
         rows = [row for _, row in keyed]
+        if replay.coverage.note:
+            rows.insert(0, (replay.replay_id[:20], "", "note", replay.coverage.note[:70], ""))
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
         out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
         out.write("\n")
