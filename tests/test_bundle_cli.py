@@ -113,8 +113,8 @@ def test_query_commands(bundle_dir: Path) -> None:
         assert isinstance(parsed, list)
         return parsed
 
-    assert rows("rage", "--threshold", "2")
-    assert rows("rage", "--detected") is not None
+    assert rows("rage", "--reference", "--threshold", "2")
+    assert rows("rage") is not None
     errors = rows("errors")
     assert "tracelane-shop-checkout-console" in {r["replay_id"] for r in errors}
     assert rows("pauses", "--threshold-ms", "1000")

@@ -628,7 +628,11 @@ def _reference_text(dom: DomTracker, node_id: int) -> str:
             continue
         kind = dom.node_type(current)
         if kind == NodeType.TEXT:
-            pieces.append(dom.text(current))
+            piece = dom.text(current)
+            if piece and pieces and pieces[-1][-1:].isalnum() and piece[:1].isalnum():
+                pieces.append(" ")  # two nodes' words never run together
+            if piece:
+                pieces.append(piece)
             continue
         tag = dom.tag(current)
         if not first:

@@ -68,7 +68,7 @@ from ._actions import (
 from ._ambient import AmbientTracker, mutation_regions
 from ._attribution import Boundary, attribute_click
 from ._effects import NavMark, classify_target, label_control
-from ._labels import is_masked_text, lift_target
+from ._labels import container_label, default_label, is_masked_text, lift_target
 from ._network import NetworkCollector
 from ._options import AnalyzerOptions
 from ._signal_config import EffectConfig
@@ -1478,6 +1478,10 @@ class ReplayAnalyzer:
         burst.url = self.url
         if not is_window:
             _, burst.target, burst.label = self._describe(node_id)
+            if self.options.label_fn is default_label and node_id in dom:
+                # A scrolled region is named by its name, heading or landmark, not by
+                # the text of everything in it.
+                burst.label = container_label(dom, node_id)
         self._open_burst(key, burst)
 
     def _on_selection(self, t: int, data: SelectionData) -> None:

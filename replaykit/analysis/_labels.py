@@ -27,6 +27,7 @@ from ..rrweb._model import NodeType
 __all__ = [
     "INTERACTIVE_ROLES",
     "LabelFn",
+    "container_label",
     "css_selector",
     "default_label",
     "is_masked_text",
@@ -596,6 +597,62 @@ def _find_label(dom: DomTracker, element: int, tag: str) -> str:
         context = _context_label(dom, element, tag)
         if context:
             return context
+    step, _ = _step(dom, element, positional=False)
+    return step
+
+
+_LANDMARKS = {
+    "nav": "navigation",
+    "aside": "sidebar",
+    "main": "main content",
+    "header": "header",
+    "footer": "footer",
+    "form": "form",
+    "table": "table",
+    "ul": "list",
+    "ol": "list",
+    "dialog": "dialog",
+}
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADING_SEARCH = 64  # descendants searched for a container's heading
+
+
+def container_label(dom: DomTracker, node_id: int) -> str:
+    """What a person would call a region they scrolled: its accessible name
+    (`aria-label`, `aria-labelledby`, `title`), else its first heading, else its landmark
+    (`navigation`, `sidebar`, a `role`), else its selector step — never the text of
+    everything inside it (a list's items glued together name nothing)."""
+    if node_id not in dom:
+        return "unknown element"
+    element = _element_of(dom, node_id)
+    tag = dom.tag(element) or ""
+    found = _Candidates()
+    for text in (
+        dom.attr(element, "aria-label"),
+        _labelledby_text(dom, dom.attr(element, "aria-labelledby") or ""),
+        dom.attr(element, "title"),
+    ):
+        accepted = found.accept(text)
+        if accepted:
+            return _clip(accepted)
+    stack = list(reversed(dom.children(element)))
+    budget = _HEADING_SEARCH
+    while stack and budget > 0:
+        current = stack.pop()
+        budget -= 1
+        ctag = dom.tag(current)
+        if ctag is None or ctag.startswith("#"):
+            continue
+        if ctag in _HEADINGS or dom.attr(current, "role") == "heading":
+            accepted = found.accept(dom.text_content(current, _LABEL_MAX))
+            if accepted:
+                return _clip(accepted)
+        stack.extend(reversed(dom.children(current)))
+    role = (dom.attr(element, "role") or "").strip().lower()
+    if role:
+        return role
+    if tag in _LANDMARKS:
+        return _LANDMARKS[tag]
     step, _ = _step(dom, element, positional=False)
     return step
 

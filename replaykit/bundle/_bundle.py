@@ -330,9 +330,34 @@ class ReplayBundle:
         """The ``n`` most clicked targets: ``target, label, clicks, sessions``."""
         return q.top_clicks(self.actions, n)
 
+    def rage_bursts(self) -> pl.LazyFrame:
+        """The rage-click bursts the detector found (the ``rage_click`` signals): the same
+        bursts, with the same click counts, as every timeline shows.
+
+        Columns: ``replay_id, timestamp, t_ms, target, label, page, clicks, span_ms,
+        seqs`` (the clicks' ``seq``); one row per burst.
+        """
+        return (
+            self.signals.filter(pl.col("kind") == "rage_click")
+            .select(
+                "replay_id",
+                "timestamp",
+                "t_ms",
+                "target",
+                "label",
+                "page",
+                pl.col("evidence").list.len().cast(pl.Int32).alias("clicks"),
+                pl.col("duration_ms").alias("span_ms"),
+                pl.col("evidence").alias("seqs"),
+            )
+            .sort("replay_id", "timestamp")
+        )
+
     def rage_clicks(self, threshold: int = 3, window_ms: int = 1000) -> pl.LazyFrame:
-        """Bursts of ``threshold`` same-target clicks within ``window_ms`` of the first
-        (the reference's rule; see :func:`._queries.rage_clicks`)."""
+        """Bursts of ``threshold`` same-target clicks within ``window_ms`` of the first:
+        the mixpanel-headless reference's rule, recomputed from the clicks (see
+        :func:`._queries.rage_clicks`). :meth:`rage_bursts` gives the detector's bursts,
+        the ones timelines and signals report."""
         if threshold < 1 or window_ms < 0:
             raise ValueError("threshold must be ≥ 1 and window_ms ≥ 0")
         return q.rage_clicks(self.actions, threshold, window_ms)

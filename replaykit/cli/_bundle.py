@@ -471,7 +471,7 @@ def query_group(ctx: click.Context, directory: str) -> None:
     \b
     Examples:
       replaykit query bundle/ top-clicks -n 20
-      replaykit query bundle/ rage --threshold 4 -o json
+      replaykit query bundle/ rage -o json
       replaykit query bundle/ funnel /products /cart /checkout
       replaykit query bundle/ errors --url /checkout -o ndjson
     """
@@ -496,23 +496,24 @@ def top_clicks_command(directory: str, /, limit: int, output: str, **filters: An
 
 @query_group.command("rage")
 @click.option(
+    "--reference",
+    is_flag=True,
+    help="Recompute bursts with the mixpanel-headless rule (--threshold, --window-ms) "
+    "instead of listing the detector's rage clicks.",
+)
+@click.option(
     "--threshold",
     type=click.IntRange(min=1),
     default=3,
     show_default=True,
-    help="Clicks in a burst.",
+    help="With --reference: clicks in a burst.",
 )
 @click.option(
     "--window-ms",
     type=click.IntRange(min=0),
     default=1000,
     show_default=True,
-    help="Burst span from its first click.",
-)
-@click.option(
-    "--detected",
-    is_flag=True,
-    help="List the detector's rage_click signals instead of recomputing bursts.",
+    help="With --reference: burst span from its first click, in ms.",
 )
 @_row_output
 @_session_filters
@@ -520,32 +521,29 @@ def top_clicks_command(directory: str, /, limit: int, output: str, **filters: An
 def rage_command(
     directory: str,
     /,
+    reference: bool,
     threshold: int,
     window_ms: int,
-    detected: bool,
     output: str,
     **filters: Any,
 ) -> None:
-    """Rage-click bursts: consecutive clicks on one target within a window."""
+    """Rage-click bursts, one row per burst with its click count.
+
+    By default the detector's rage clicks: the same bursts and counts that
+    `replaykit analyze --signals` shows in timelines. --reference recomputes bursts of
+    consecutive same-target clicks within a window (the mixpanel-headless rule).
+
+    \b
+    Examples:
+      replaykit query bundle/ rage
+      replaykit query bundle/ rage --url /checkout -o json
+      replaykit query bundle/ rage --reference --threshold 4
+    """
     bundle = _chosen(_open(directory), filters)
-    if detected:
-        _print(
-            bundle.signals.filter(pl.col("kind") == "rage_click")
-            .select(
-                "replay_id",
-                "timestamp",
-                "t_ms",
-                "duration_ms",
-                "target",
-                "label",
-                "page",
-                "evidence",
-            )
-            .sort("replay_id", "timestamp"),
-            output,
-        )
-        return
-    _print(bundle.rage_clicks(threshold, window_ms), output)
+    if reference:
+        _print(bundle.rage_clicks(threshold, window_ms), output)
+    else:
+        _print(bundle.rage_bursts(), output)
 
 
 @query_group.command("errors")

@@ -1013,8 +1013,9 @@ class DomTracker:
 
         Skips `script`, `style`, `noscript`, `template`, `head`, comments, `aria-hidden="true"`
         subtrees and iframe documents below the node; shadow children count for their host.
-        Block-level element boundaries read as spaces. At most `limit` chars. Cached per node
-        until a text, child or `aria-hidden` change touches the subtree.
+        Block-level element boundaries read as spaces, and so does the seam between two
+        text nodes that would otherwise glue two words together. At most `limit` chars.
+        Cached per node until a text, child or `aria-hidden` change touches the subtree.
         """
         if limit <= 0 or node_id not in self._tag:
             return ""
@@ -1052,6 +1053,10 @@ class DomTracker:
             if tag is _TEXT:
                 piece = text_of.get(x)
                 if piece:
+                    if pieces and pieces[-1][-1:].isalnum() and piece[:1].isalnum():
+                        # Two nodes' texts never run together ("All regionsEU-West"):
+                        # adjacent inline elements are separate words to a reader.
+                        pieces.append(" ")
                     pieces.append(piece)
                     raw_len += len(piece)
                     if raw_len >= check_at:
