@@ -562,3 +562,22 @@ def test_detectors_survive_empty_and_odd_input() -> None:
                 assert isinstance(detector("t", acts, tape, DEFAULT_SIGNAL_CONFIG), list)
             assert isinstance(page_visits(acts, tape), list)
             assert active_time(tape).idle_ms >= 0
+
+
+def test_form_abandon_counts_corrections() -> None:
+    email = "ada@exmaple.com"
+    fixing = [typed(3400 + 80 * k, 23, email[:-k]) for k in range(1, 12)]  # back to "ada@"
+    events = [
+        *checkout_events(),
+        *fixing,  # 1.8 s after the last key: deleting the mistyped domain is a correction
+        typed(5600, 23, "ada@example.com"),
+        click(7000, 40),
+        *page(7600, f"{SHOP}/shop/", list_page()),
+    ]
+    [signal] = detect(detect_form_abandons, events)
+    assert signal.details["corrections"] == 1
+    [plain] = detect(
+        detect_form_abandons,
+        [*checkout_events(), click(7000, 40), *page(7600, f"{SHOP}/shop/", list_page())],
+    )
+    assert plain.details["corrections"] == 0

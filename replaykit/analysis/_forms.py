@@ -113,6 +113,7 @@ class _Form:
 
     __slots__ = (
         "attempted",
+        "corrections",
         "document",
         "fields",
         "first_fill",
@@ -133,6 +134,7 @@ class _Form:
         self.attempted = False
         self.pending: tuple[int, Action] | None = None  # left by an SPA change (t, nav)
         self.seqs: set[int] = set()
+        self.corrections: set[int] = set()  # seqs of correction input actions
 
     @property
     def filled(self) -> list[str | None]:
@@ -175,6 +177,11 @@ class _Window:
         form.last_input = record.t
 
     def on_action(self, action: Action) -> None:
+        if isinstance(action.details, InputDetails) and action.details.correction:
+            key = form_of(action)
+            form = self.forms.get((action.document, key)) if key is not None else None
+            if form is not None:
+                form.corrections.add(action.seq)
         if action.kind == "click":
             submits = _submit_control_of(action)
             if submits is not None:
@@ -283,6 +290,7 @@ class _Window:
             "form": form.key,
             "fields_filled": len(filled),
             "fields": [label for label in filled if label],
+            "corrections": len(form.corrections),
             "submitted": False,
             "left_to": page_path(nav.url) if nav is not None else None,
             "how": how,
@@ -356,7 +364,8 @@ def detect_form_abandons(
 
     ``timestamp``: when the page was left (the click that led away, else the navigation).
     ``target``: the form's selector, ``label`` its id or class. ``details``: ``path``,
-    ``form``, ``fields_filled``, ``fields`` (labels), ``submitted`` (False), ``left_to``,
+    ``form``, ``fields_filled``, ``fields`` (labels), ``corrections`` (input actions that
+    fixed what was typed), ``submitted`` (False), ``left_to``,
     ``how``, ``navigation_at``, ``first_fill``, ``min_filled``. ``evidence``: the field
     actions.
     """
