@@ -39,7 +39,7 @@ from replaykit import (
     detect_signals,
     iter_event_chunks,
 )
-from replaykit.analysis import _analyzer
+from replaykit.analysis import _budget
 from replaykit.cli import cli
 from replaykit.rrweb._model import Event, EventChunk, MutationData, Node
 
@@ -370,7 +370,7 @@ def _events(n: int, window: str | None = None) -> EventChunk:
 
 def test_budget_counts_time_inside_the_analyzer_only(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
-    monkeypatch.setattr(_analyzer, "_clock", clock)
+    monkeypatch.setattr(_budget, "_clock", clock)
     analyzer = ReplayAnalyzer("r", AnalyzerOptions(max_seconds=10))
     assert analyzer.remaining_seconds == 10
     for _ in range(3):
@@ -382,7 +382,7 @@ def test_budget_counts_time_inside_the_analyzer_only(monkeypatch: pytest.MonkeyP
 
 def test_budget_stops_a_slow_replay(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock(step=1.0)  # every reading of the clock: one more second spent
-    monkeypatch.setattr(_analyzer, "_clock", clock)
+    monkeypatch.setattr(_budget, "_clock", clock)
     analyzer = ReplayAnalyzer("slow-one", AnalyzerOptions(max_seconds=2.5))
     analyzer.feed(_events(10))  # start + stop: 1 s
     analyzer.feed(_events(10))  # 2 s: still within 2.5
@@ -398,7 +398,7 @@ def test_budget_looks_at_the_clock_per_slice_never_per_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = FakeClock()
-    monkeypatch.setattr(_analyzer, "_clock", clock)
+    monkeypatch.setattr(_budget, "_clock", clock)
     analyzer = ReplayAnalyzer("r", AnalyzerOptions(max_seconds=10))
     analyzer.feed(_events(20_000))
     # start, stop and one look per 4,096 events: 2 + 5, not 20,000.
@@ -411,7 +411,7 @@ def test_budget_looks_at_the_clock_per_slice_never_per_event(
 
 def test_budget_is_per_replay_across_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
-    monkeypatch.setattr(_analyzer, "_clock", clock)
+    monkeypatch.setattr(_budget, "_clock", clock)
     analyzer = ReplayAnalyzer("r", AnalyzerOptions(max_seconds=10))
     analyzer.feed(_events(5, "tab-1"))
     analyzer.feed(_events(10_000, "tab-2"))  # another tab's analyzer looks at the same clock
