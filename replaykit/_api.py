@@ -15,6 +15,7 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplaykitError
+from ._text import printable
 from .analysis._actions import Action, Coverage
 from .analysis._activity import active_time
 from .analysis._analyzer import ReplayAnalyzer
@@ -115,7 +116,7 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
         skipped = sum(cov.unknown.values()) + cov.malformed + cov.too_deep
         if skipped:
             lines.append(f"> {skipped} events skipped (unknown or malformed)")
-        return "\n".join(lines) + "\n" + ("\n" + body if body else "")
+        return printable("\n".join(lines) + "\n" + ("\n" + body if body else ""))
 
 
 def _as_recording(item: Recording | PathArg) -> Recording:

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from .._text import printable
 from ..analysis._signal import SIGNAL_KINDS
 from ._bundle import ReplayBundle
 
@@ -99,8 +100,9 @@ figcaption { font-size: .85rem; color: #444; margin-bottom: 2px; }
 
 
 def _e(value: object) -> str:
-    """Escape anything for HTML text or a quoted attribute."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape anything for HTML text or a quoted attribute (control characters shown as
+    escapes: a page must not carry a recording's ESC or BEL to whoever copies its text)."""
+    return html.escape(printable("" if value is None else str(value)), quote=True)
 
 
 def _duration(ms: float | None) -> str:

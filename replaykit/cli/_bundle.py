@@ -24,6 +24,7 @@ import polars as pl
 
 from .._api import AnalyzedReplay
 from .._errors import ConfigError
+from .._text import printable
 from ..analysis._actions import ACTION_KINDS
 from ..analysis._options import AnalyzerOptions
 from ..analysis._signal import SIGNAL_KINDS
@@ -63,7 +64,7 @@ def _cell(value: Any, width: int = 60) -> str:
         return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "NaN"
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
-    text = str(value).replace("\n", " ")
+    text = printable(str(value), keep_newlines=False)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -18,6 +18,7 @@ from typing import TextIO
 import msgspec
 
 from .._api import AnalyzedReplay
+from .._text import printable
 from ..analysis._signal import Signal
 from ..analysis._timeline import describe_action, short_url
 
@@ -126,7 +127,7 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
             for sig in replay.signals
         ]
         keyed.sort(key=lambda item: item[0])
-        rows = [row for _, row in keyed]
+        rows = [tuple(printable(c, keep_newlines=False) for c in row) for _, row in keyed]
         if replay.coverage.note:
             rows.insert(0, (replay.replay_id[:20], "", "note", replay.coverage.note[:70], ""))
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
