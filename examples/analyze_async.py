@@ -26,8 +26,9 @@ async def main(paths: list[str]) -> None:
         print(f"{replay.replay_id}: {replay.duration_ms / 1000:.1f}s, {summary}")
         # Stream one replay's actions as they are found, e.g. to stop at the first error:
         async for action in replaykit.iter_actions(replay.source):
-            if action.kind == "console_error":
-                print(f"  first error at {action.t_ms / 1000:.1f}s: {action.label or ''}")
+            if isinstance(action.details, replaykit.ConsoleErrorDetails):
+                message = action.details.message[:100]
+                print(f"  first error at {action.t_ms / 1000:.1f}s: {message}")
                 break
 
 

@@ -48,6 +48,9 @@ from ._targets import (
 
 __all__ = ["aggregate_command", "query_group", "report_command"]
 
+_QUERY_OUTPUT = "replaykit.query_output"
+MAX_INT = 2**31 - 1  # click's IntRange has no upper bound: 10**20 became an OverflowError
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROW_FORMATS = ("table", "json", "ndjson", "csv")
@@ -68,6 +71,21 @@ def _cell(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _readable_times(df: pl.DataFrame) -> pl.DataFrame:
+    """Epoch-ms columns (``timestamp``, ``*_timestamp``) as UTC times, for people."""
+    cols = [
+        name
+        for name, dtype in df.schema.items()
+        if (name == "timestamp" or name.endswith("_timestamp")) and dtype.is_integer()
+    ]
+    if not cols:
+        return df
+    return df.with_columns(
+        pl.from_epoch(pl.col(c), time_unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S%.3f").alias(c)
+        for c in cols
+    )
+
+
 def write_rows(df: pl.DataFrame, output: str, out: TextIO) -> None:
     """Print a result: an aligned table, a JSON array, NDJSON lines or CSV."""
     if output == "json":
@@ -86,6 +104,7 @@ def write_rows(df: pl.DataFrame, output: str, out: TextIO) -> None:
             )
         out.write(df.write_csv())
     else:
+        df = _readable_times(df)
         headers = df.columns
         body = [[_cell(v) for v in row] for row in df.iter_rows()]
         numeric = [t.is_numeric() for t in df.dtypes]
@@ -110,9 +129,9 @@ def _row_output(func: F) -> F:
         "-o",
         "--output",
         type=click.Choice(ROW_FORMATS),
-        default="table",
-        show_default=True,
-        help="table for people; json (one array), ndjson (one object a line) or csv.",
+        default=None,
+        help="table for people (the default); json (one array), ndjson (one object a line) "
+        "or csv. May also be given before the query's name.",
     )(func)
 
 
@@ -155,7 +174,7 @@ def _clear_bundle(directory: Path) -> None:
 @max_input_option
 @click.option(
     "--batch-rows",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_INT),
     default=DEFAULT_BATCH_ROWS,
     show_default=True,
     help="Rows buffered before a batch is written.",
@@ -177,13 +196,13 @@ def _clear_bundle(directory: Path) -> None:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_INT),
     help="Worker processes for --engine local (default: every CPU; implies local); "
     "tasks in flight for --engine ray.",
 )
 @click.option(
     "--chunk-size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_INT),
     default=100,
     show_default=True,
     help="Replays per chunk of parallel work (--engine).",
@@ -460,10 +479,28 @@ def _chosen(bundle: ReplayBundle, filters: dict[str, Any]) -> ReplayBundle:
     )
 
 
-@click.group("query")
+class _QueryGroup(click.Group):
+    """`query DIR -o json QUERY`: the format may also follow the directory."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if len(args) >= 3 and not args[0].startswith("-") and args[1] in ("-o", "--output"):
+            args = [args[1], args[2], args[0], *args[3:]]
+        elif len(args) >= 2 and not args[0].startswith("-") and args[1].startswith("--output="):
+            args = [args[1], args[0], *args[2:]]
+        return super().parse_args(ctx, args)
+
+
+@click.group("query", cls=_QueryGroup)
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(ROW_FORMATS),
+    default=None,
+    help="Output format for the query that follows (it may also take its own -o).",
+)
 @click.pass_context
-def query_group(ctx: click.Context, directory: str) -> None:
+def query_group(ctx: click.Context, directory: str, output: str | None) -> None:
     """Run one query over a bundle directory (from `replaykit aggregate`).
 
     Every query takes --url, --signal, --user, --from and --to to choose sessions, and
@@ -478,19 +515,40 @@ def query_group(ctx: click.Context, directory: str) -> None:
     """
     # Opened by the query itself, so `query DIR QUERY --help` works whatever DIR is.
     ctx.obj = directory
+    if output is not None:
+        ctx.find_root().meta[_QUERY_OUTPUT] = output
 
 
-def _print(lf: pl.LazyFrame, output: str) -> None:
-    write_rows(lf.collect(), output, sys.stdout)
+def _print(lf: pl.LazyFrame, output: str | None) -> pl.DataFrame:
+    """Print a query's rows in the format chosen on the query, else on `query`, else a table."""
+    if output is None:
+        group = click.get_current_context().find_root().meta.get(_QUERY_OUTPUT)
+        output = group if isinstance(group, str) else "table"
+    df = lf.collect()
+    write_rows(df, output, sys.stdout)
+    return df
 
 
 @query_group.command("top-clicks")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=10,
+    show_default=True,
+    help="How many rows to show.",
+)
 @_row_output
 @_session_filters
 @click.pass_obj
 def top_clicks_command(directory: str, /, limit: int, output: str, **filters: Any) -> None:
-    """The most clicked targets."""
+    """The most clicked targets, with the sessions that clicked them.
+
+    \b
+    Examples:
+      replaykit query bundle/ top-clicks -n 20
+      replaykit query bundle/ top-clicks --url /checkout -o csv
+    """
     bundle = _chosen(_open(directory), filters)
     _print(bundle.top_clicks(limit), output)
 
@@ -504,14 +562,14 @@ def top_clicks_command(directory: str, /, limit: int, output: str, **filters: An
 )
 @click.option(
     "--threshold",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_INT),
     default=3,
     show_default=True,
     help="With --reference: clicks in a burst.",
 )
 @click.option(
     "--window-ms",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_INT),
     default=1000,
     show_default=True,
     help="With --reference: burst span from its first click, in ms.",
@@ -555,13 +613,25 @@ def rage_command(
 @_session_filters
 @click.pass_obj
 def errors_command(directory: str, /, include_network: bool, output: str, **filters: Any) -> None:
-    """Sessions with console errors."""
+    """Sessions with console errors (and failed requests with --network).
+
+    \b
+    Examples:
+      replaykit query bundle/ errors
+      replaykit query bundle/ errors --network --from 2026-12-01 -o ndjson
+    """
     bundle = _chosen(_open(directory), filters)
     _print(bundle.error_sessions(include_network=include_network), output)
 
 
 @query_group.command("pauses")
-@click.option("--threshold-ms", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--threshold-ms",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=10_000,
+    show_default=True,
+    help="Shortest gap between two actions that counts as a pause, in ms.",
+)
 @click.option(
     "--kind",
     "kinds",
@@ -575,7 +645,13 @@ def errors_command(directory: str, /, include_network: bool, output: str, **filt
 def pauses_command(
     directory: str, /, threshold_ms: int, kinds: tuple[str, ...], output: str, **filters: Any
 ) -> None:
-    """Long pauses between consecutive actions."""
+    """Long pauses between consecutive actions.
+
+    \b
+    Examples:
+      replaykit query bundle/ pauses
+      replaykit query bundle/ pauses --threshold-ms 30000 --kind click
+    """
     bundle = _chosen(_open(directory), filters)
     _print(bundle.long_pauses(threshold_ms, kinds or None), output)
 
@@ -589,7 +665,9 @@ def pauses_command(
     show_default=True,
     help="Steps are pages (a template or path) or action/signal kinds.",
 )
-@click.option("--within-ms", type=click.IntRange(min=0), help="Time allowed from step 1.")
+@click.option(
+    "--within-ms", type=click.IntRange(min=0, max=MAX_INT), help="Time allowed from step 1."
+)
 @_row_output
 @_session_filters
 @click.pass_obj
@@ -602,17 +680,47 @@ def funnel_command(
     output: str,
     **filters: Any,
 ) -> None:
-    """Sessions reaching each step in order, with drop-off and time between steps."""
+    """Sessions reaching each step in order, with drop-off and time between steps.
+
+    A page step matches a page template (`/product/:id`) or a path; when no session reaches
+    a step, the most common pages are listed on stderr to pick steps from.
+
+    \b
+    Examples:
+      replaykit query bundle/ funnel /products /cart /checkout
+      replaykit query bundle/ funnel --by event click rage_click --within-ms 60000
+    """
     bundle = _chosen(_open(directory), filters)
-    _print(
+    df = _print(
         bundle.funnel(list(steps), by="page" if by == "page" else "event", within_ms=within_ms),
         output,
     )
+    if "sessions" in df.columns and df.height and 0 in df["sessions"].to_list():
+        missing = [
+            str(step) for step, n in zip(steps, df["sessions"].to_list(), strict=False) if not n
+        ]
+        hint = f"replaykit: no session reached {', '.join(missing)}"
+        if by == "page":
+            pages = (
+                bundle.pages.group_by("page")
+                .agg(pl.col("replay_id").n_unique().alias("sessions"))
+                .sort(["sessions", "page"], descending=[True, False])
+                .head(8)
+                .collect()
+            )
+            common = ", ".join(
+                f"{printable(str(p), keep_newlines=False)} ({n})" for p, n in pages.iter_rows()
+            )
+            if common:
+                hint += f"; most visited pages: {common}"
+        click.echo(hint, err=True)
 
 
 @query_group.command("pattern")
 @click.argument("steps", nargs=-1, required=True)
-@click.option("--within-ms", type=click.IntRange(min=0), help="Time allowed first to last.")
+@click.option(
+    "--within-ms", type=click.IntRange(min=0, max=MAX_INT), help="Time allowed first to last."
+)
 @click.option("--contiguous", is_flag=True, help="Steps must be adjacent.")
 @_row_output
 @_session_filters
@@ -626,17 +734,31 @@ def pattern_command(
     output: str,
     **filters: Any,
 ) -> None:
-    """Ordered sequences of action/signal kinds within sessions."""
+    """Ordered sequences of action/signal kinds within sessions.
+
+    \b
+    Examples:
+      replaykit query bundle/ pattern click rage_click navigation --within-ms 10000
+      replaykit query bundle/ pattern input form_abandon --contiguous
+    """
     bundle = _chosen(_open(directory), filters)
     _print(bundle.find_pattern(list(steps), within_ms=within_ms, contiguous=contiguous), output)
 
 
 @query_group.command("elements")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=20,
+    show_default=True,
+    help="How many rows to show.",
+)
 @click.option(
     "--sort",
     "sort_by",
     type=click.Choice(("clicks", "frustration", "rage_rate", "dead_rate", "error_rate")),
+    help="Order rows by clicks, frustration (rage + dead + error clicks) or a rate.",
     default="frustration",
     show_default=True,
 )
@@ -646,7 +768,13 @@ def pattern_command(
 def elements_command(
     directory: str, /, limit: int, sort_by: str, output: str, **filters: Any
 ) -> None:
-    """Clicked elements with their rage, dead and error counts and rates."""
+    """Clicked elements with their rage, dead and error counts and rates.
+
+    \b
+    Examples:
+      replaykit query bundle/ elements
+      replaykit query bundle/ elements --sort dead_rate -n 50 -o csv
+    """
     bundle = _chosen(_open(directory), filters)
     _print(
         bundle.elements.sort([sort_by, "clicks"], descending=True, nulls_last=True).head(limit),
@@ -655,12 +783,25 @@ def elements_command(
 
 
 @query_group.command("sessions")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=20,
+    show_default=True,
+    help="How many rows to show.",
+)
 @_row_output
 @_session_filters
 @click.pass_obj
 def sessions_command(directory: str, /, limit: int, output: str, **filters: Any) -> None:
-    """Sessions with the most signals."""
+    """Sessions with the most signals.
+
+    \b
+    Examples:
+      replaykit query bundle/ sessions -n 5
+      replaykit query bundle/ sessions --signal rage_click -o json
+    """
     bundle = _chosen(_open(directory), filters)
     _print(
         bundle.sessions.sort(["n_signals", "duration_ms"], descending=True)
@@ -703,7 +844,13 @@ def sessions_command(directory: str, /, limit: int, output: str, **filters: Any)
 def baselines_command(
     directory: str, /, metric: str, min_ratio: float, output: str, **filters: Any
 ) -> None:
-    """Each session's count per page against the page's median (per-URL baseline)."""
+    """Each session's count per page against the page's median (per-URL baseline).
+
+    \b
+    Examples:
+      replaykit query bundle/ baselines --metric scroll_reversal
+      replaykit query bundle/ baselines --metric click -o csv
+    """
     bundle = _chosen(_open(directory), filters)
     lf = bundle.url_baselines(metric)
     if min_ratio > 0:
@@ -724,17 +871,22 @@ def baselines_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="HTML file to write.",
 )
-@click.option("--title", default="Session replay report", show_default=True)
+@click.option(
+    "--title",
+    default="Session replay report",
+    show_default=True,
+    help="The report's heading and page title.",
+)
 @click.option(
     "--sessions",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_INT),
     default=10,
     show_default=True,
     help="Session timelines to draw (those with the most signals).",
 )
 @click.option(
     "--top",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_INT),
     default=12,
     show_default=True,
     help="Pages and targets to chart.",
@@ -747,5 +899,7 @@ def report_command(directory: str, out_file: Path, title: str, sessions: int, to
       replaykit report bundle/ -o report.html
     """
     bundle = _open(directory)
+    if not out_file.parent.is_dir():
+        fail(f"cannot write {out_file}: no such directory {out_file.parent}", 4)
     bundle.write_report(out_file, title=title, sessions=sessions, top=top)
     click.echo(f"replaykit: wrote {out_file}", err=True)

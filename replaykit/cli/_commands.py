@@ -99,9 +99,9 @@ def cli() -> None:
 @click.option(
     "--preset",
     type=click.Choice(SIGNAL_PRESETS),
-    default="replaykit",
-    show_default=True,
-    help="Signal definitions to use with --signals: replaykit's, or a product's thresholds.",
+    default=None,
+    help="Signal definitions: replaykit's (the default), or a product's thresholds; "
+    "implies --signals.",
 )
 @mixpanel_options
 @with_warnings
@@ -114,7 +114,7 @@ def analyze(
     max_seconds: float | None,
     concurrency: int,
     with_signals: bool,
-    preset: str,
+    preset: str | None,
     **mixpanel: object,
 ) -> None:
     """Analyze recordings (files, directories, globs or Mixpanel replay ids) into actions.
@@ -134,9 +134,11 @@ def analyze(
     """
     options = AnalyzerOptions(max_nodes=max_nodes, max_seconds=max_seconds)
     failures: list[int] = []
+    seen = [0]  # replays read, failed or skipped
 
     def good(replays: Iterator[AnalyzedReplay]) -> Iterator[AnalyzedReplay]:
         for replay in replays:
+            seen[0] += 1
             failure = replay.failure
             if failure is None:
                 yield replay
@@ -154,7 +156,7 @@ def analyze(
         split_targets(paths),
         mixpanel=dict(mixpanel),
         options=options,
-        signals=preset if with_signals else None,
+        signals=(preset or "replaykit") if (with_signals or preset) else None,
         input_format=input_format,
         max_input_bytes=max_input_mb << 20,
         concurrency=concurrency,
@@ -164,6 +166,8 @@ def analyze(
     out.flush()
     if failures:
         sys.exit(failures[0])
+    if not seen[0]:
+        fail(f"no recordings found in {' '.join(paths)}", 4)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -309,3 +313,8 @@ def main(argv: list[str] | None = None) -> Any:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    except OSError as exc:
+        # A file the user named cannot be written or read (a missing directory, a file
+        # where a directory was expected, a full disk): one line, not a traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        fail(f"{exc.strerror or exc}{where}", 4 if isinstance(exc, FileNotFoundError) else 1)

@@ -88,6 +88,11 @@ def write_markdown(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
         out.flush()
 
 
+def _clip(text: str, width: int) -> str:
+    """Cut to ``width`` characters, marking the cut with "…"."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _signal_text(signal: Signal) -> str:
     what = signal.kind.replace("_", " ")
     name = f' "{signal.label}"' if signal.label else ""
@@ -107,8 +112,8 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     replay.replay_id[:20],
                     f"{a.t_ms / 1000:.1f}s",
                     str(a.kind),
-                    describe_action(a)[:70],
-                    short_url(a.url)[:40],
+                    _clip(describe_action(a), 70),
+                    _clip(short_url(a.url), 40),
                 ),
             )
             for a in replay.actions
@@ -120,8 +125,8 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     replay.replay_id[:20],
                     f"{sig.t_ms / 1000:.1f}s",
                     str(sig.kind),
-                    _signal_text(sig)[:70],
-                    short_url(sig.url)[:40],
+                    _clip(_signal_text(sig), 70),
+                    _clip(short_url(sig.url), 40),
                 ),
             )
             for sig in replay.signals
