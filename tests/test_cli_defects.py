@@ -138,3 +138,27 @@ def test_query_commands_have_examples() -> None:
 
 
 _ = shutil  # kept for tests that copy fixtures
+
+
+def test_ndjson_keeps_default_valued_keys() -> None:
+    code, out, _ = run("analyze", str(SHOP), "-o", "ndjson")
+    assert code == 0
+    first = json.loads(out.splitlines()[0])
+    assert first["kind"] == "navigation" and first["details"]["how"] == "load"
+    clicks = [json.loads(x) for x in out.splitlines() if '"kind":"click"' in x]
+    assert all("double" in c["details"] and "button" in c["details"] for c in clicks)
+
+
+def test_report_keeps_hosts_apart_and_fits_long_names() -> None:
+    from replaykit.bundle import _report
+
+    pages = ["https://a.shop/checkout", "https://b.shop/checkout"]
+    assert _report._many_hosts(pages)
+    assert {_report._path(p, with_host=True) for p in pages} == {
+        "a.shop/checkout",
+        "b.shop/checkout",
+    }
+    assert not _report._many_hosts(["https://a.shop/x", "https://a.shop/y"])
+    svg = _report._hbars([("x" * 200, {"rage_click": 1})], ["rage_click"], "t")
+    shown = re.search(r'text-anchor="end">([^<]*)<', svg)
+    assert shown is not None and len(shown.group(1)) <= 40 and shown.group(1).endswith("…")

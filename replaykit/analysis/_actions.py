@@ -60,7 +60,7 @@ ACTION_KINDS: tuple[ActionKind, ...] = (
 )
 
 
-class _Details(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit_defaults=True):
+class _Details(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     pass
 
 

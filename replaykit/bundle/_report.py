@@ -134,13 +134,22 @@ def _short(text: str | None, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _path(page: str | None) -> str:
+def _path(page: str | None, *, with_host: bool = False) -> str:
+    """A page as its path; ``with_host`` keeps the host (several hosts serve one path)."""
     if not page:
         return "(unknown page)"
     _, sep, rest = page.partition("://")
     if sep and "/" in rest:
-        return "/" + rest.split("/", 1)[1]
+        host, path = rest.split("/", 1)
+        return f"{host}/{path}" if with_host else "/" + path
     return page
+
+
+def _many_hosts(pages: Sequence[str | None]) -> bool:
+    """Whether the pages shown come from more than one host (then paths alone would
+    merge different pages, e.g. two shops' ``/checkout``)."""
+    hosts = {p.partition("://")[2].split("/", 1)[0] for p in pages if p and "://" in p}
+    return len(hosts) > 1
 
 
 # --- SVG pieces -------------------------------------------------------------------------------
@@ -253,11 +262,14 @@ def _hbars(rows: Sequence[tuple[str, dict[str, int]]], kinds: Sequence[str], lab
     row_h, name_w, width = 24, 300, 900
     height = row_h * len(rows) + 10
     plot_w = width - name_w - 60
+    # Names are right-aligned to the bars: cut them to what fits in the name column (about
+    # 7 px a character at the chart's font size) so none runs off the left edge.
+    fits = (name_w - 16) // 7
     parts = []
     for i, (name, counts) in enumerate(rows):
         y = 5 + i * row_h
         parts.append(
-            f'<text x="{name_w - 8}" y="{y + 15}" text-anchor="end">{_e(_short(name, 48))}'
+            f'<text x="{name_w - 8}" y="{y + 15}" text-anchor="end">{_e(_short(name, fits))}'
             f"<title>{_e(name)}</title></text>"
         )
         x = float(name_w)
@@ -288,9 +300,13 @@ def _by_page(bundle: ReplayBundle, limit: int) -> str:
         .head(limit)
     )
     rows = []
-    for page in totals["page"].to_list():
+    pages = totals["page"].to_list()
+    hosts = _many_hosts(pages)
+    for page in pages:
         part = df.filter(pl.col("page").eq_missing(page))
-        rows.append((_path(page), dict(zip(part["kind"], part["count"], strict=True))))
+        rows.append(
+            (_path(page, with_host=hosts), dict(zip(part["kind"], part["count"], strict=True)))
+        )
     kinds = [k for k in SIGNAL_KINDS if k in set(df["kind"])]
     return _hbars(rows, kinds, "Signals by page") + _legend(kinds)
 
@@ -305,9 +321,10 @@ def _targets(bundle: ReplayBundle, limit: int) -> str:
     if df.height == 0:
         return _empty_chart("Top frustrating targets", "No rage, dead or error clicks.")
     kinds = ["rage_click", "dead_click", "error_click"]
+    hosts = _many_hosts(df["page"].to_list())
     rows = [
         (
-            f"{r['label'] or r['target'] or '(unknown)'} · {_path(r['page'])}",
+            f"{r['label'] or r['target'] or '(unknown)'} · {_path(r['page'], with_host=hosts)}",
             {
                 "rage_click": r["rage_clicks"],
                 "dead_click": r["dead_clicks"],
@@ -324,7 +341,7 @@ def _targets(bundle: ReplayBundle, limit: int) -> str:
     body = "".join(
         "<tr>"
         f"<td>{_e(r['label'])}<br><code>{_e(_short(r['target'], 80))}</code></td>"
-        f"<td><code>{_e(_path(r['page']))}</code></td>"
+        f"<td><code>{_e(_path(r['page'], with_host=hosts))}</code></td>"
         f"<td class=num>{r['clicks']}</td><td class=num>{r['sessions']}</td>"
         f"<td class=num>{r['rage_clicks']}</td><td class=num>{r['dead_clicks']}</td>"
         f"<td class=num>{r['error_clicks']}</td>"
