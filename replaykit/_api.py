@@ -24,6 +24,7 @@ from .analysis._signal import Signal
 from .analysis._signal_config import SignalConfig
 from .analysis._signals import detect_signals
 from .analysis._timeline import markdown_timeline
+from .analysis._timeline_html import timeline_html
 from .analysis._visits import PageVisit, page_visits
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
 from .rrweb._model import EventChunk
@@ -92,6 +93,16 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
         if self.start_timestamp is None or self.end_timestamp is None:
             return 0
         return self.end_timestamp - self.start_timestamp
+
+    def _repr_html_(self) -> str:
+        """The timeline with its signals as an HTML table (Jupyter), every text escaped."""
+        listed = sum(1 for a in self.actions if a.kind != "page_load")
+        summary = (
+            f"{listed} actions, {len(self.signals)} signals over {self.duration_ms / 1000:.1f}s"
+        )
+        if self.coverage.note:
+            summary += f" — {self.coverage.note}"
+        return timeline_html(f"Replay {self.replay_id}", summary, self.actions, self.signals)
 
     def markdown(self) -> str:
         """The markdown timeline of this replay: a title, a summary line (how many actions

@@ -87,3 +87,16 @@ def test_queries_and_report_escape_recording_text(recording: Path, tmp_path: Pat
     _run("report", str(bundle), "-o", str(report))
     html = report.read_text()
     assert "Buy" in html and not RAW.search(html)
+
+
+def test_notebook_html_escapes_recording_text(recording: Path, tmp_path: Path) -> None:
+    import replaykit.sync as rsync
+    from replaykit.bundle import ReplayBundle
+
+    (replay,) = rsync.analyze(recording, signals=True)
+    page = replay._repr_html_()
+    assert "Buy" in page and "rage click" in page
+    assert not RAW.search(page) and "<script" not in page
+    bundle_html = ReplayBundle.from_replays([replay])._repr_html_()
+    assert "ReplayBundle" in bundle_html and not RAW.search(bundle_html)
+    assert "\\x1b[2J" in bundle_html  # the entry URL, escaped

@@ -483,6 +483,29 @@ class ReplayBundle:
         out["signals_by_kind"] = {k: row[f"signals_{k}"] for k in SIGNAL_KINDS}
         return out
 
+    def _repr_html_(self) -> str:
+        """A sessions summary for notebooks: headline numbers and the sessions with the
+        most signals, every text escaped."""
+        from ._report import _e  # the report's escaping (control characters, then HTML)
+
+        s = self.summary()
+        head = (
+            f"<p><strong>ReplayBundle</strong>: {_e(s['sessions'])} sessions "
+            f"({_e(s['failed'])} failed), {_e(s['actions'])} actions, "
+            f"{_e(s['signals'])} signals</p>"
+        )
+        top = (
+            self.sessions.sort(["n_signals", "duration_ms"], descending=True)
+            .head(10)
+            .select("replay_id", "entry_url", "duration_ms", "n_actions", "n_signals")
+            .collect()
+        )
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in top.iter_rows()
+        )
+        names = "".join(f"<th>{_e(c)}</th>" for c in top.columns)
+        return f"<div>{head}<table><tr>{names}</tr>{cells}</table></div>"
+
     def summary_markdown(self, *, top: int = 10) -> str:
         """A markdown rollup for people and LLMs: headline numbers, top clicked and most
         frustrating targets, signals per kind."""
