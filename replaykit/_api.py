@@ -18,6 +18,7 @@ from ._errors import RecordingFormatError, ReplaykitError
 from .analysis._actions import Action, Coverage
 from .analysis._activity import active_time
 from .analysis._analyzer import ReplayAnalyzer
+from .analysis._mobile import describe_any
 from .analysis._options import AnalyzerOptions
 from .analysis._signal import Signal
 from .analysis._signal_config import SignalConfig
@@ -95,7 +96,10 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     def markdown(self) -> str:
         """The markdown timeline of this replay, with a one-line header."""
         return markdown_timeline(
-            self.actions, title=f"Replay {self.replay_id}", signals=self.signals or None
+            self.actions,
+            title=f"Replay {self.replay_id}",
+            signals=self.signals or None,
+            describe=describe_any,  # mobile taps and screens read as such
         )
 
 

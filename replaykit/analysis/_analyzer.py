@@ -67,6 +67,7 @@ from ._actions import (
 )
 from ._effects import NavMark, classify_target, compute_effect
 from ._labels import is_masked_text, lift_target
+from ._mobile import MobileAnalyzer, is_screenshot_chunk
 from ._network import NetworkCollector
 from ._options import AnalyzerOptions
 from ._signal_config import EffectConfig
@@ -366,6 +367,7 @@ class ReplayAnalyzer:
         self._press_t = -(10**15)  # last MouseDown/TouchStart
         self._click_t = -(10**15)  # last click-like interaction (text samples follow it)
         self._selection_change_t = -(10**15)  # last non-collapsed selection change
+        self._mobile: MobileAnalyzer | None = None  # a screenshot (mobile) stream: see feed
 
     # --- public ------------------------------------------------------------------------
 
@@ -384,7 +386,20 @@ class ReplayAnalyzer:
         their own (its own DOM mirror, URL and bursts); once a second tab appears, actions
         are merged in time order and released at :meth:`finish`. Past 100 tabs, the events
         of further tabs are counted (``coverage.unknown["window:over_limit"]``), not analyzed.
+
+        A mobile screenshot recording (``_mobile.py``), recognised before the first
+        snapshot, is handed to a :class:`MobileAnalyzer` sharing this coverage and tape.
         """
+        if self._mobile is None and not self.coverage.snapshots and not self._tabs:
+            if is_screenshot_chunk(chunk, self._meta_href):
+                self._mobile = MobileAnalyzer(
+                    self.replay_id, self.options, effects=self.effects, coverage=self.coverage,
+                    tape=self.tape, start_timestamp=self.start_timestamp, host=self,
+                )  # fmt: skip
+                self._mobile.note_meta(self._meta_href, self._meta_size)
+        if self._mobile is not None:
+            self._feed_own(msgspec.structs.replace(chunk, events=[]))  # chunk counters
+            return self._mobile.feed(chunk)
         window = chunk.window_id
         if self._first_window is _NO_WINDOW:
             self._first_window = window
@@ -437,6 +452,8 @@ class ReplayAnalyzer:
     @_timed
     def finish(self) -> list[Action]:
         """Close every open burst and return the remaining actions."""
+        if self._mobile is not None:
+            return self._mobile.finish()
         tail = self._finish_own()
         if not self._tabs:
             return tail

@@ -19,7 +19,8 @@ import msgspec
 
 from .._api import AnalyzedReplay
 from ..analysis._signal import Signal
-from ..analysis._timeline import describe_action, short_url
+from ..analysis._mobile import describe_any, display_url
+from ..analysis._timeline import short_url
 
 __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
 
@@ -115,8 +116,8 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     replay.replay_id[:20],
                     f"{a.t_ms / 1000:.1f}s",
                     str(a.kind),
-                    describe_action(a)[:70],
-                    short_url(a.url)[:40],
+                    describe_any(a)[:70],
+                    short_url(display_url(a.url))[:40],
                 ),
             )
             for a in replay.actions
@@ -129,7 +130,7 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     f"{sig.t_ms / 1000:.1f}s",
                     str(sig.kind),
                     _signal_text(sig)[:70],
-                    short_url(sig.url)[:40],
+                    short_url(display_url(sig.url))[:40],
                 ),
             )
             for sig in replay.signals
