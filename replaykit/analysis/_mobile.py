@@ -31,6 +31,8 @@ hands the stream over (see ``ReplayAnalyzer.feed``).
 from __future__ import annotations
 
 import heapq
+from bisect import insort
+from difflib import SequenceMatcher
 import struct
 import time
 from bisect import bisect_right
@@ -445,11 +447,16 @@ class MobileAnalyzer:
         if wf.malformed:
             self._unknown("wireframe:malformed_elements", wf.malformed)
         change = self.screens.observe(wf)
+        press_t = self._press_t if self._gestures.pressed else None
+        capture = press_t is not None and not self._captured and t - press_t <= CAPTURE_MS
         if change.any:
             added, removed = change_texts(change)
-            self.tape.mutations.append(
+            # The capture of the touched screen shows what was there before the press.
+            at = press_t - 1 if capture and press_t is not None else t
+            insort(
+                self.tape.mutations,
                 MutationRecord(
-                    t=t,
+                    t=at,
                     document=1,
                     source=0,
                     adds=change.adds,
@@ -457,11 +464,11 @@ class MobileAnalyzer:
                     texts=len(change.changed),
                     text_added=added,
                     text_removed=removed,
-                )
+                ),
+                key=lambda r: r.t,
             )
         if self._gestures.pressed:
-            press_t = self._press_t if self._press_t is not None else t
-            if not self._captured and t - press_t <= CAPTURE_MS:
+            if capture and press_t is not None:
                 # The capture of the touched screen: settled now, as of just before the
                 # press, and the press is resolved against it.
                 self._captured = True
@@ -659,8 +666,10 @@ class MobileAnalyzer:
     ) -> None:
         if kind == "navigation":
             self._navs.append(NavMark(t, 1, "screen", self.url, None))
-        elif kind == "click":
-            self._click_ts.append(t)
+        elif kind in ("click", "scroll"):
+            # A tap's effect (texts) stops at the next gesture, tap or swipe: what
+            # follows a swipe is scrolled content, not the tap's doing.
+            insort(self._click_ts, t)
         action = Action(
             replay_id=self.replay_id,
             seq=-1,
@@ -734,7 +743,7 @@ def describe_tap_effect(effect: ClickEffect) -> str:
     screen = screen_of(effect.navigated_to) if effect.navigation is not None else None
     if screen is not None:
         return f'opened screen "{screen}"'
-    if effect.text_added and effect.text_removed:
+    if effect.text_added and effect.text_removed and _alike(effect.text_removed, effect.text_added):
         return f'"{_clip(effect.text_removed)}" → "{_clip(effect.text_added)}"'
     if effect.text_added:
         return f'showed "{_clip(effect.text_added)}"'
@@ -745,6 +754,12 @@ def describe_tap_effect(effect: ClickEffect) -> str:
     ):
         return "no reaction before the recording ended" if effect.truncated else "no reaction"
     return f"screen changed after {_ms(effect.reaction_ms)}"
+
+
+def _alike(a: str, b: str) -> bool:
+    """Whether ``b`` reads as ``a`` changed (``Checkout 1 item(s)`` → ``Checkout 2
+    item(s)``) rather than something else that appeared."""
+    return SequenceMatcher(None, a[:80], b[:80]).ratio() >= 0.5
 
 
 def _clip(text: str, limit: int = 60) -> str:

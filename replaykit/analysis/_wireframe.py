@@ -72,7 +72,9 @@ NEAR_MISS_PT = 12.0
 NEW_SCREEN_SIMILARITY = 0.3
 """Below this Jaccard similarity of element sets (without usable titles) a wireframe is a
 new screen."""
-_TITLE_BAND = 0.5  # titles live in the upper half of the screen
+_TITLED_SIMILARITY = 0.7  # ... and below this when the title changed
+_TITLE_BAND = 0.5
+_TITLE_MOVE_PT = 48.0  # the old title "still shows" when found this close to its place  # titles live in the upper half of the screen
 _TITLE_TIE_PT = 8.0
 _TITLE_MAX_CHARS = 60
 _CHANGE_NEAR_PT = 16.0  # an element "changed text" when its replacement is this close
@@ -230,12 +232,19 @@ def _wordy(text: str) -> bool:
     return letters >= 2 and letters >= 0.5 * visible
 
 
-def screen_title(wf: Wireframe) -> str | None:
+def screen_title(wf: Wireframe, avoid: str | None = None) -> str | None:
     """The screen's title: the top-most text in the upper half, fully on screen, not a
-    back/close control; among texts starting within 8 pt of each other, the tallest."""
+    back/close control; among texts starting within 8 pt of each other, the tallest, but
+    not ``avoid`` when another one ties (in a push transition the outgoing screen's title
+    still shows next to the incoming one's)."""
+    element = _title_element(wf, avoid)
+    return element.text if element is not None else None
+
+
+def _title_element(wf: Wireframe, avoid: str | None = None) -> Element | None:
     w, h = wf.width, wf.height
     band = h * _TITLE_BAND if h > 0 else math.inf
-    best: Element | None = None
+    group: list[Element] = []
     for e in wf.elements:
         text = e.text
         if text is None or len(text) > _TITLE_MAX_CHARS or not _wordy(text):
@@ -244,18 +253,23 @@ def screen_title(wf: Wireframe) -> str | None:
             continue
         if w > 0 and e.right > w + 2:
             continue
-        if best is None or e.y < best.y - _TITLE_TIE_PT:
-            best = e
-        elif abs(e.y - best.y) <= _TITLE_TIE_PT and e.h > best.h:
-            best = e
-    return best.text if best is not None else None
+        if not group or e.y < group[0].y - _TITLE_TIE_PT:
+            group = [e, *(g for g in group if abs(g.y - e.y) <= _TITLE_TIE_PT)]
+        elif abs(e.y - group[0].y) <= _TITLE_TIE_PT:
+            group.append(e)
+    if not group:
+        return None
+    others = [e for e in group if e.text != avoid] or group
+    return max(others, key=lambda e: (e.h, -e.y))
 
 
 def _key(e: Element) -> tuple[Any, ...]:
     if e.text is not None:
         return (e.role, e.text)
+    # Masked elements by role, column and size, not by height on screen: scrolled
+    # content keeps its layout.
     g = _LAYOUT_GRID
-    return (e.role, round(e.x / g), round(e.y / g), round(e.w / g), round(e.h / g))
+    return (e.role, round(e.x / g), round(e.w / g), round(e.h / g))
 
 
 def _jaccard(a: frozenset[tuple[Any, ...]], b: frozenset[tuple[Any, ...]]) -> float:
@@ -440,6 +454,7 @@ class ScreenTracker:
         self.current: Wireframe | None = None
         self.name: str | None = None  # the current screen's name (title or fallback)
         self.title: str | None = None
+        self._title_y: float | None = None
         self._screen_keys: frozenset[tuple[Any, ...]] = frozenset()
         self._known: list[_Known] = []
         self._unnamed = 0
@@ -461,7 +476,14 @@ class ScreenTracker:
         if self.name is None:
             self._open(self.current)
             return
-        self._screen_keys = self._keys(self.current)
+        keys = self._keys(self.current)
+        # Scrolled: follow the title up the screen (large iOS titles scroll away).
+        if self.title is not None:
+            for e in self.current.visible():
+                if e.text == self.title and e.y < self.current.height * _TITLE_BAND:
+                    self._title_y = e.y
+                    break
+        self._screen_keys = keys
 
     def decide(self) -> str | None:
         """Whether the latest wireframe opened a new screen: its name if so, else None."""
@@ -472,18 +494,35 @@ class ScreenTracker:
         if self.name is None:
             return self._open(wf)
         keys = self._keys(wf)
-        title = screen_title(wf)
+        title = screen_title(wf, avoid=self.title)
+        similarity = _jaccard(keys, self._screen_keys)
+        if title is not None and title == self.title:
+            self._keep(wf, keys)
+            return None
         if title is not None and self.title is not None:
-            if title == self.title:
-                self._screen_keys = keys
-                return None
-            still = any(e.text == self.title for e in wf.visible())
-            if not still:
+            # A new title with the old one gone from its place and a good part of the
+            # elements new: a new screen (scrolling changes the top-most text, not most
+            # of the elements).
+            if self._old_title(wf) is None and similarity < _TITLED_SIMILARITY:
                 return self._open(wf, title, keys)
-        if _jaccard(keys, self._screen_keys) < NEW_SCREEN_SIMILARITY:
+        if similarity < NEW_SCREEN_SIMILARITY:
             return self._open(wf, title, keys)
-        self._screen_keys = keys
+        self._keep(wf, keys)
         return None
+
+    def _old_title(self, wf: Wireframe) -> Element | None:
+        """The current title's element in ``wf``, near where the title was."""
+        y = self._title_y
+        for e in wf.visible():
+            if e.text == self.title and (y is None or abs(e.y - y) <= _TITLE_MOVE_PT):
+                return e
+        return None
+
+    def _keep(self, wf: Wireframe, keys: frozenset[tuple[Any, ...]]) -> None:
+        self._screen_keys = keys
+        old = self._old_title(wf)
+        if old is not None:
+            self._title_y = old.y
 
     @staticmethod
     def _keys(wf: Wireframe) -> frozenset[tuple[Any, ...]]:
@@ -508,6 +547,10 @@ class ScreenTracker:
         if len(self._known) < MAX_KNOWN_SCREENS and all(k.name != name for k in self._known):
             self._known.append(_Known(name, keys))
         self.name, self.title, self._screen_keys = name, title, keys
+        element = _title_element(wf) if title is not None else None
+        self._title_y = element.y if element is not None and element.text == title else None
+        if title is not None and self._title_y is None:
+            self._title_y = next((e.y for e in wf.visible() if e.text == title), None)
         return name
 
     def hit(
@@ -537,7 +580,12 @@ class ScreenTracker:
             half = MIN_TARGET_PT / 2
             probe = Element("blank", None, px - 1, py - half, 2, 2 * half)
             ctx = _context(probe, elements)
-            label = f'blank spot {ctx[0]} "{_clip(ctx[1])}"' if ctx else f"blank spot at {where}"
+            if ctx is not None:
+                label = f'blank spot {ctx[0]} "{_clip(ctx[1])}"'
+            elif any(e.text is None and _v_overlap(probe, e) > 0 for e in elements if e.role == "text"):
+                label = f"blank spot next to masked text at {where}"
+            else:
+                label = f"blank spot at {where}"
             return Hit(None, 0.0, f"{screen} > blank", label)
         same = sorted(
             (e for e in elements if e.role == chosen.role),
