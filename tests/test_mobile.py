@@ -256,7 +256,9 @@ def shot(t: int) -> dict[str, Any]:
     return {"type": 2, "data": {"node": SCREENSHOT_DOC}, "timestamp": T0 + t}
 
 
-def wire(t: int, elements: list[dict[str, Any]], vp: tuple[int, int] = (400, 800)) -> dict[str, Any]:
+def wire(
+    t: int, elements: list[dict[str, Any]], vp: tuple[int, int] = (400, 800)
+) -> dict[str, Any]:
     return {
         "type": 5,
         "data": {"tag": "mp_wireframe", "payload": {"viewport": list(vp), "elements": elements}},
@@ -334,7 +336,7 @@ def test_an_element_without_words_is_named_by_its_row() -> None:
     actions, _ = run([*start(), *tap_at(1000, 355, 110), *tap_at(3000, 60, 170)])
     plus, masked = taps(actions)
     assert plus.label == '"+" next to "Ice Cream Sandwich"'
-    assert masked.label == "masked text"  # never its content
+    assert masked.label is not None and masked.label.startswith("masked text")  # no content
 
 
 def test_a_cancelled_swipe_is_not_a_tap() -> None:
@@ -353,7 +355,9 @@ def test_a_cancelled_swipe_is_not_a_tap() -> None:
 
 
 def test_a_swipe_that_comes_back_is_still_a_swipe_and_scrolled_content_is_no_screen() -> None:
-    scrolled = [{**e, "bounds": [e["bounds"][0], e["bounds"][1] - 300, *e["bounds"][2:]]} for e in cart()]
+    scrolled = [
+        {**e, "bounds": [e["bounds"][0], e["bounds"][1] - 300, *e["bounds"][2:]]} for e in cart()
+    ]
     events = [
         *start(),
         touch(1000, 7, 200, 500),
@@ -369,7 +373,9 @@ def test_a_swipe_that_comes_back_is_still_a_swipe_and_scrolled_content_is_no_scr
 
 
 def test_a_long_press() -> None:
-    actions, _ = run([*start(), *tap_at(1000, 200, 620, hold=700), *tap_at(3000, 200, 620, hold=120)])
+    actions, _ = run(
+        [*start(), *tap_at(1000, 200, 620, hold=700), *tap_at(3000, 200, 620, hold=120)]
+    )
     long, short = taps(actions)
     assert isinstance(long.details, ClickDetails) and long.details.long_press
     assert isinstance(short.details, ClickDetails) and not short.details.long_press
@@ -400,7 +406,10 @@ def test_a_tap_shows_the_checkout_text_change_and_a_new_screen() -> None:
         wire(1400, cart("Checkout 2 item(s)")),
         *tap_at(3000, 200, 620),
         shot(3500),
-        wire(3500, [el("text", [0, 20, 400, 40], "Thank you"), el("button", [100, 600, 200, 48], "Done")]),
+        wire(
+            3500,
+            [el("text", [0, 20, 400, 40], "Thank you"), el("button", [100, 600, 200, 48], "Done")],
+        ),
     ]
     actions, signals = run(events, signals=True)
     plus, pay = taps(actions)
@@ -419,6 +428,7 @@ def test_twenty_taps_on_one_spot_in_a_second_are_a_rage_click() -> None:
     events = [*start()]
     for i in range(22):
         events += tap_at(1000 + i * 45, 200 + i % 3, 620 - i % 2, hold=20)
+    events.append(meta(9000))  # the recording goes on: the dead-click window passes
     actions, signals = run(events, signals=True)
     assert len(taps(actions)) == 22
     rage = [s for s in signals if s.kind == "rage_click"]
@@ -455,7 +465,10 @@ def test_flutter_mouse_down_up_click_is_one_tap() -> None:
         touch(3000, 2, 355, 110),  # a lone Click is a tap too
     ]
     actions, _ = run(events)
-    assert [a.label for a in taps(actions)] == ["Checkout 1 item(s)", '"+" next to "Ice Cream Sandwich"']
+    assert [a.label for a in taps(actions)] == [
+        "Checkout 1 item(s)",
+        '"+" next to "Ice Cream Sandwich"',
+    ]
 
 
 def test_hostile_wireframes_are_capped_and_counted() -> None:
@@ -467,13 +480,26 @@ def test_hostile_wireframes_are_capped_and_counted() -> None:
     events.append(wire(5000, huge))
     events += [
         {"type": 5, "data": {"tag": "mp_wireframe", "payload": "nope"}, "timestamp": T0 + 5001},
-        {"type": 5, "data": {"tag": "mp_wireframe", "payload": {"elements": "x"}}, "timestamp": T0 + 5002},
-        wire(5003, [1, {"bounds": [0, 0]}, {"bounds": ["a", 0, 1, 1]}, {"bounds": [1e300, 0, -5, 1]}, el("x", [0, 0, 1, 1])]),  # type: ignore[list-item]
+        {
+            "type": 5,
+            "data": {"tag": "mp_wireframe", "payload": {"elements": "x"}},
+            "timestamp": T0 + 5002,
+        },
+        wire(
+            5003,
+            [
+                1,
+                {"bounds": [0, 0]},
+                {"bounds": ["a", 0, 1, 1]},
+                {"bounds": [1e300, 0, -5, 1]},
+                el("x", [0, 0, 1, 1]),
+            ],
+        ),  # type: ignore[list-item]
         *tap_at(6000, 5, 5),
         touch(7000, 9, 1, 1),  # an end without a start
         touch(7100, 10, 1, 1),
     ]
-    actions, signals = run(events, signals=True)
+    actions, _ = run(events, signals=True)
     chunk = EventChunk(events=_decoder.decode(json.dumps(events).encode()))
     analyzer = ReplayAnalyzer("r")
     analyzer.feed(chunk)
@@ -488,7 +514,9 @@ def test_hostile_wireframes_are_capped_and_counted() -> None:
 
 
 def test_standalone_mobile_analyzer_has_the_analyzer_interface() -> None:
-    chunk = EventChunk(events=_decoder.decode(json.dumps([*start(), *tap_at(1000, 200, 620)]).encode()))
+    chunk = EventChunk(
+        events=_decoder.decode(json.dumps([*start(), *tap_at(1000, 200, 620)]).encode())
+    )
     m = MobileAnalyzer("r")
     actions = m.feed(chunk) + m.finish()
     assert [a.kind for a in actions] == ["navigation", "click"]
@@ -499,7 +527,11 @@ def test_standalone_mobile_analyzer_has_the_analyzer_interface() -> None:
 
 def test_web_recordings_are_untouched() -> None:
     events = [
-        {"type": 4, "data": {"href": "http://s.test/", "width": 800, "height": 600}, "timestamp": T0},
+        {
+            "type": 4,
+            "data": {"href": "http://s.test/", "width": 800, "height": 600},
+            "timestamp": T0,
+        },
         shot(1),  # an image-only page, but the Meta has an href: a web page
     ]
     actions, _ = run(events)

@@ -390,13 +390,17 @@ class ReplayAnalyzer:
         A mobile screenshot recording (``_mobile.py``), recognised before the first
         snapshot, is handed to a :class:`MobileAnalyzer` sharing this coverage and tape.
         """
-        if self._mobile is None and not self.coverage.snapshots and not self._tabs:
-            if is_screenshot_chunk(chunk, self._meta_href):
-                self._mobile = MobileAnalyzer(
-                    self.replay_id, self.options, effects=self.effects, coverage=self.coverage,
-                    tape=self.tape, start_timestamp=self.start_timestamp, host=self,
-                )  # fmt: skip
-                self._mobile.note_meta(self._meta_href, self._meta_size)
+        if (
+            self._mobile is None
+            and not self.coverage.snapshots
+            and not self._tabs
+            and is_screenshot_chunk(chunk, self._meta_href)
+        ):
+            self._mobile = MobileAnalyzer(
+                self.replay_id, self.options, effects=self.effects, coverage=self.coverage,
+                tape=self.tape, start_timestamp=self.start_timestamp, host=self,
+            )  # fmt: skip
+            self._mobile.note_meta(self._meta_href, self._meta_size)
         if self._mobile is not None:
             self._feed_own(msgspec.structs.replace(chunk, events=[]))  # chunk counters
             return self._mobile.feed(chunk)

@@ -31,11 +31,10 @@ hands the stream over (see ``ReplayAnalyzer.feed``).
 from __future__ import annotations
 
 import heapq
-from bisect import insort
-from difflib import SequenceMatcher
 import struct
 import time
-from bisect import bisect_right
+from bisect import bisect_right, insort
+from difflib import SequenceMatcher
 from typing import Any, Protocol
 
 import msgspec
@@ -64,6 +63,7 @@ from ._actions import (
     Coverage,
     NavigationDetails,
     ScrollDetails,
+    TargetKind,
 )
 from ._effects import NavMark, compute_effect
 from ._gestures import Gesture, GestureConfig, GestureTracker
@@ -151,9 +151,8 @@ def _is_screenshot_tree(root: Node) -> bool:
                 images += 1
             elif tag not in ("html", "head", "body", "div", "style", "meta"):
                 return False
-        elif isinstance(node, TextNode):
-            if not node.is_style and node.text_content.strip():
-                return False
+        elif isinstance(node, TextNode) and not node.is_style and node.text_content.strip():
+            return False
         stack.extend(getattr(node, "child_nodes", ()))
     return images == 1 and not stack
 
@@ -164,12 +163,11 @@ def is_screenshot_chunk(chunk: EventChunk, meta_href: str | None = None) -> bool
     ``href`` (``meta_href`` is the href of a Meta seen in an earlier chunk)."""
     href = meta_href
     for ev in chunk.events:
-        cls = type(ev)
-        if cls is CustomEvent and ev.data.tag == WIREFRAME_TAG:
+        if isinstance(ev, CustomEvent) and ev.data.tag == WIREFRAME_TAG:
             return True
-        if cls is MetaEvent:
+        if isinstance(ev, MetaEvent):
             href = ev.data.href
-        elif cls is FullSnapshotEvent and not href and _is_screenshot_tree(ev.data.node):
+        elif isinstance(ev, FullSnapshotEvent) and not href and _is_screenshot_tree(ev.data.node):
             return True
     return False
 
@@ -434,7 +432,9 @@ class MobileAnalyzer:
         self._documents = 1
         w, h = self._touch_size or (0.0, 0.0)
         self.tape.documents.append(
-            DocumentRecord(t=t, document=1, url=self.url, new_document=True, width=int(w), height=int(h))
+            DocumentRecord(
+                t=t, document=1, url=self.url, new_document=True, width=int(w), height=int(h)
+            )
         )
 
     def _on_wireframe(self, t: int, payload: Any) -> None:
@@ -595,6 +595,7 @@ class MobileAnalyzer:
         wf = self._press_wf if self._press_wf is not None else self.screens.current
         hit = self.screens.hit(g.x0, g.y0, wf, self._press_screen)
         e = hit.element
+        target_kind: TargetKind | None
         if e is None:
             target_kind = None
         elif e.role in TEXT_FIELD_ROLES:
@@ -721,7 +722,9 @@ class MobileAnalyzer:
             next_click_t=next_click,
             stream_end=int(end) if end is not None else None,
         )
-        return msgspec.structs.replace(click, details=msgspec.structs.replace(details, effect=effect))
+        return msgspec.structs.replace(
+            click, details=msgspec.structs.replace(details, effect=effect)
+        )
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -786,10 +789,10 @@ def describe_mobile_action(action: Action) -> str | None:
     if isinstance(d, ScrollDetails) and d.gesture is not None:
         vertical = abs(d.dy) >= abs(d.dx)
         amount = abs(d.dy) if vertical else abs(d.dx)
-        if vertical:
-            direction = "down" if d.dy > 0 else "up"
-        else:
-            direction = "right" if d.dx > 0 else "left"
+        sign = d.dy if vertical else d.dx
+        direction = (
+            ("down" if sign > 0 else "up") if vertical else ("right" if sign > 0 else "left")
+        )
         how = "cancelled swipe" if d.cancelled else d.gesture
         return f"scrolled {direction} {amount:.0f} pt ({how})"
     return None

@@ -73,8 +73,8 @@ NEW_SCREEN_SIMILARITY = 0.3
 """Below this Jaccard similarity of element sets (without usable titles) a wireframe is a
 new screen."""
 _TITLED_SIMILARITY = 0.7  # ... and below this when the title changed
-_TITLE_BAND = 0.5
-_TITLE_MOVE_PT = 48.0  # the old title "still shows" when found this close to its place  # titles live in the upper half of the screen
+_TITLE_BAND = 0.5  # titles live in the upper half of the screen
+_TITLE_MOVE_PT = 48.0  # the old title "still shows" when found this close to its place
 _TITLE_TIE_PT = 8.0
 _TITLE_MAX_CHARS = 60
 _CHANGE_NEAR_PT = 16.0  # an element "changed text" when its replacement is this close
@@ -103,7 +103,9 @@ INTERACTIVE_ROLES = frozenset(
     }
 )
 TEXT_FIELD_ROLES = frozenset({"input", "textfield", "textbox", "edittext", "searchfield"})
-_BACK_TEXTS = frozenset({"back", "← back", "< back", "‹ back", "<", "‹", "←", "close", "cancel", "done", "x", "✕"})
+_BACK_TEXTS = frozenset(
+    {"back", "← back", "< back", "‹ back", "<", "‹", "←", "close", "cancel", "done", "x", "✕"}
+)
 
 
 class Element(msgspec.Struct, frozen=True, gc=False):
@@ -213,9 +215,7 @@ def parse_wireframe(
             continue
         role = item.get("role")
         role = role[:40].lower() if isinstance(role, str) and role else "view"
-        out.append(
-            Element(role, _clean_text(item.get("text")), x * sx, y * sy, w * sx, h * sy, i)
-        )
+        out.append(Element(role, _clean_text(item.get("text")), x * sx, y * sy, w * sx, h * sy, i))
     return Wireframe(
         t=t,
         width=width,
@@ -499,12 +499,16 @@ class ScreenTracker:
         if title is not None and title == self.title:
             self._keep(wf, keys)
             return None
-        if title is not None and self.title is not None:
+        if (
+            title is not None
+            and self.title is not None
+            and self._old_title(wf) is None
+            and similarity < _TITLED_SIMILARITY
+        ):
             # A new title with the old one gone from its place and a good part of the
             # elements new: a new screen (scrolling changes the top-most text, not most
             # of the elements).
-            if self._old_title(wf) is None and similarity < _TITLED_SIMILARITY:
-                return self._open(wf, title, keys)
+            return self._open(wf, title, keys)
         if similarity < NEW_SCREEN_SIMILARITY:
             return self._open(wf, title, keys)
         self._keep(wf, keys)
@@ -582,7 +586,9 @@ class ScreenTracker:
             ctx = _context(probe, elements)
             if ctx is not None:
                 label = f'blank spot {ctx[0]} "{_clip(ctx[1])}"'
-            elif any(e.text is None and _v_overlap(probe, e) > 0 for e in elements if e.role == "text"):
+            elif any(
+                e.text is None and _v_overlap(probe, e) > 0 for e in elements if e.role == "text"
+            ):
                 label = f"blank spot next to masked text at {where}"
             else:
                 label = f"blank spot at {where}"

@@ -18,8 +18,8 @@ from typing import TextIO
 import msgspec
 
 from .._api import AnalyzedReplay
-from ..analysis._signal import Signal
 from ..analysis._mobile import describe_any, display_url
+from ..analysis._signal import Signal
 from ..analysis._timeline import short_url
 
 __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
