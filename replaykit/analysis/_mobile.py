@@ -440,7 +440,8 @@ class MobileAnalyzer:
     def _on_wireframe(self, t: int, payload: Any) -> None:
         wf = parse_wireframe(payload, t, self._touch_size)
         if wf is None:
-            self.coverage.malformed += 1
+            # Not a wireframe payload (counted apart: `malformed` counts non-events).
+            self._unknown("wireframe:malformed")
             return
         if wf.dropped:
             self._unknown("wireframe:elements_over_cap", wf.dropped)
