@@ -19,6 +19,7 @@ from ._text import printable
 from .analysis._actions import Action, Coverage
 from .analysis._activity import active_time
 from .analysis._analyzer import ReplayAnalyzer
+from .analysis._mobile import describe_any
 from .analysis._options import AnalyzerOptions
 from .analysis._signal import Signal
 from .analysis._signal_config import SignalConfig
@@ -109,7 +110,10 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
         the timeline lists, over how long, from which URL), notes on what could not be
         read, then one line per action."""
         text = markdown_timeline(
-            self.actions, title=f"Replay {self.replay_id}", signals=self.signals or None
+            self.actions,
+            title=f"Replay {self.replay_id}",
+            signals=self.signals or None,
+            describe=describe_any,  # mobile taps and screens read as such
         )
         header, _, body = text.partition("\n\n")
         listed = sum(1 for a in self.actions if a.kind != "page_load")

@@ -195,6 +195,10 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     form: str | None = None
     button_type: str | None = None
     effect: ClickEffect | None = None
+    # Mobile (screenshot) recordings (`_mobile.py`): a press held past the long-press
+    # timeout, and how far outside the element's touch target a near miss landed.
+    long_press: bool = False
+    near_miss_pt: float | None = None
 
 
 class InputDetails(_Details, frozen=True, tag="input"):
@@ -255,6 +259,11 @@ class ScrollDetails(_Details, frozen=True, tag="scroll"):
     events: int = 1
     t_end_ms: int = 0
     programmatic: bool = False
+    # Mobile (screenshot) recordings (`_mobile.py`): ``gesture="swipe"`` for a finger
+    # drag (``dx``/``dy`` are then the content's movement in touch points), ``cancelled``
+    # when the system cancelled the touch.
+    gesture: str | None = None
+    cancelled: bool = False
 
 
 class NavigationDetails(_Details, frozen=True, tag="navigation"):
@@ -369,6 +378,7 @@ class Coverage(msgspec.Struct, kw_only=True):
     windows: int = 1
     dom: dict[str, int] = {}
     note: str | None = None
+    platform: str | None = None  # mobile recordings: android, ios, flutter, react-native
 
     @property
     def truncated(self) -> bool:

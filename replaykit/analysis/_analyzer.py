@@ -42,6 +42,7 @@ from ._actions import (
     NavigationDetails,
 )
 from ._budget import BUDGET_EVERY, timed
+from ._mobile import MobileAnalyzer, is_screenshot_chunk
 from ._options import AnalyzerOptions
 from ._page_events import _PageEvents
 from ._state import _NO_WINDOW
@@ -140,7 +141,24 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
         their own (its own DOM mirror, URL and bursts); once a second tab appears, actions
         are merged in time order and released at :meth:`finish`. Past 100 tabs, the events
         of further tabs are counted (``coverage.unknown["window:over_limit"]``), not analyzed.
+
+        A mobile screenshot recording (``_mobile.py``), recognised before the first
+        snapshot, is handed to a :class:`MobileAnalyzer` sharing this coverage and tape.
         """
+        if (
+            self._mobile is None
+            and not self.coverage.snapshots
+            and not self._tabs
+            and is_screenshot_chunk(chunk, self._meta_href)
+        ):
+            self._mobile = MobileAnalyzer(
+                self.replay_id, self.options, effects=self.effects, coverage=self.coverage,
+                tape=self.tape, start_timestamp=self.start_timestamp, host=self,
+            )  # fmt: skip
+            self._mobile.note_meta(self._meta_href, self._meta_size)
+        if self._mobile is not None:
+            self._feed_own(msgspec.structs.replace(chunk, events=[]))  # chunk counters
+            return self._mobile.feed(chunk)
         window = chunk.window_id
         if self._first_window is _NO_WINDOW:
             self._first_window = window
@@ -193,6 +211,8 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
     @timed
     def finish(self) -> list[Action]:
         """Close every open burst and return the remaining actions."""
+        if self._mobile is not None:
+            return self._mobile.finish()
         tail = self._finish_own()
         if not self._tabs:
             return tail

@@ -109,6 +109,10 @@ def _could_cause(
 ) -> str | None:
     """Why this click could have caused the navigation, or None if it could not."""
     delay = nav.t - click.timestamp
+    if nav.how == "screen":
+        # An app's screens change only when someone taps (no address bar, no Back from
+        # outside the recording): a new screen before the next gesture is the tap's.
+        return "tap"
     if nav.how == "pop":
         return "back control" if _is_back_control(click) else None
     kind = details.target_kind

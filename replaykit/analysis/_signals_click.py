@@ -53,6 +53,9 @@ _PRESS_BUTTONS = frozenset({"click", "dblclick", "tap"})
 # not report MouseDown at all).
 _MAX_PRESS_MS = 5_000
 _SENTRY_INPUT_TYPES = frozenset({"submit", "button"})
+# Screens of mobile (screenshot) recordings (`_mobile.SCREEN_URL_PREFIX`): their SDKs send a
+# capture about once a second, so how fast a tap was answered cannot be measured.
+_SCREEN_PREFIX = "app://"
 
 
 class _Click:
@@ -651,7 +654,8 @@ def detect_slow_clicks(
 
     ``details``: ``delay_ms`` (``t_effect`` − click), ``latency_ms`` (what was judged),
     ``t_effect``, ``first_feedback_ms``, ``request`` (method, url, status, duration_ms)
-    when one was triggered, and the thresholds. The signal spans click → effect.
+    when one was triggered, and the thresholds. The signal spans click → effect. Taps in
+    mobile screenshot recordings are never slow clicks: captures come about once a second.
     """
     ctx = _Context(actions, tape, config)
     cfg = config.slow
@@ -661,6 +665,8 @@ def detect_slow_clicks(
         seq = c.action.seq
         if seq in dead or seq in ctx.errors or not _is_candidate(c, config.dead):
             continue
+        if (c.action.url or "").startswith(_SCREEN_PREFIX):
+            continue  # a screenshot recording captures about once a second: no latency
         measured = _latency(c, ctx)
         if measured is None:
             continue

@@ -30,6 +30,7 @@ from ._tape import (
 
 if TYPE_CHECKING:
     from ._analyzer import ReplayAnalyzer
+    from ._mobile import MobileAnalyzer
 
 __all__: list[str] = []
 
@@ -150,4 +151,5 @@ class _AnalyzerState:
         self._label_click: tuple[int, int] | None = None  # (the label's control, t)
         self._last_select: tuple[int, int] | None = None  # (select node, t of its change)
         self._meta_t: int | None = None
+        self._mobile: MobileAnalyzer | None = None  # a screenshot (mobile) stream: see feed
         self._first_href: str | None = None  # the first Meta's URL (no snapshot: still shown)

@@ -59,7 +59,10 @@ _SIGNAL_NAMES = {
 
 
 def _quote(text: str | None) -> str:
-    return f'"{text}"' if text else "an unnamed element"
+    if not text:
+        return "an unnamed element"
+    # A label that quotes its own parts (`"+" next to "Donut"`) is shown as it is.
+    return text if text.startswith('"') else f'"{text}"'
 
 
 def short_url(url: str | None) -> str:

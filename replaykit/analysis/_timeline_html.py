@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 
 from .._text import printable
 from ._actions import Action
+from ._mobile import describe_any
 from ._signal import Signal
-from ._timeline import describe_action, describe_signal, short_url
+from ._timeline import describe_signal, short_url
 
 __all__ = ["timeline_html"]
 
@@ -32,7 +33,7 @@ def timeline_html(
     """An HTML table: one row per action (page loads folded into their navigation) and per
     signal (marked ⚠), in time order; at most 500 rows."""
     rows: list[tuple[int, int, str, str, str]] = [
-        (a.timestamp, 0, f"{a.t_ms / 1000:.1f}s", describe_action(a), short_url(a.url))
+        (a.timestamp, 0, f"{a.t_ms / 1000:.1f}s", describe_any(a), short_url(a.url))
         for a in actions
         if a.kind != "page_load"
     ]

@@ -59,6 +59,8 @@ ms from the replay's first event, durations ms; every frame has ``day``, the par
     repaired_timestamps  Int64        count     timestamps repaired as outliers
     documents            Int32        count     documents (page loads) seen
     coverage             String       JSON      the full coverage record
+    platform             String                 `web`, or `android`/`ios`/`flutter`/`react-
+                                                native` (mobile screenshot replays)
 
 ``actions``: one row per action.
 

@@ -524,4 +524,5 @@ class FrameBuffers:
         c["repaired_timestamps"].append(cov.repaired_timestamps)
         c["documents"].append(cov.documents)
         c["coverage"].append(_encoder.encode(cov).decode())
+        c["platform"].append(cov.platform or ("web" if failure is None else None))
         self.rows += 1

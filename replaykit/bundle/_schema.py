@@ -114,6 +114,12 @@ _SESSIONS: list[Column] = [
     Column("repaired_timestamps", _I64, "count", "timestamps repaired as outliers"),
     Column("documents", _I32, "count", "documents (page loads) seen"),
     Column("coverage", _STR, "JSON", "the full coverage record"),
+    Column(
+        "platform",
+        _STR,
+        "",
+        "`web`, or `android`/`ios`/`flutter`/`react-native` (mobile screenshot replays)",
+    ),
 ]
 
 _ACTIONS: list[Column] = [

@@ -19,8 +19,9 @@ import msgspec
 
 from .._api import AnalyzedReplay
 from .._text import printable
+from ..analysis._mobile import describe_any, display_url
 from ..analysis._signal import Signal
-from ..analysis._timeline import describe_action, short_url
+from ..analysis._timeline import short_url
 
 __all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
 
@@ -112,8 +113,8 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     replay.replay_id[:20],
                     f"{a.t_ms / 1000:.1f}s",
                     str(a.kind),
-                    _clip(describe_action(a), 70),
-                    _clip(short_url(a.url), 40),
+                    _clip(describe_any(a), 70),
+                    _clip(short_url(display_url(a.url)), 40),
                 ),
             )
             for a in replay.actions
@@ -126,7 +127,7 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
                     f"{sig.t_ms / 1000:.1f}s",
                     str(sig.kind),
                     _clip(_signal_text(sig), 70),
-                    _clip(short_url(sig.url), 40),
+                    _clip(short_url(display_url(sig.url)), 40),
                 ),
             )
             for sig in replay.signals

@@ -477,6 +477,7 @@ class MetaData(_Item, frozen=True):
     href: str = ""
     width: float = 0
     height: float = 0
+    discriminator: str | None = None  # Mixpanel's Android/Flutter SDKs: a platform hint
 
 
 class CustomData(_Item, frozen=True):
