@@ -511,13 +511,10 @@ class DomTracker:
         parent_of = self._parent
         kids_of = self._kids
         depth_of = self._depth
-        tag_of = self._tag
-        attrs_of = self._attrs
-        text_of = self._text
         capped = self._capped
         max_depth = self._max_depth
         max_nodes = self._max_nodes
-        tag_cache = _TAG_CACHE
+        record = self._record
         # Recorders emit siblings tail-first, each inserted before the one just inserted:
         # remember where the last insert-before went so the next one is O(1).
         hint_parent = hint_pos = -1
@@ -561,38 +558,14 @@ class DomTracker:
                     continue
             depth = parent_depth + 1
             container: ElementNode | DocumentNode | None = None
-            # Inlined `_register` for the common case: most adds are one new Text or element.
-            fast = room > 0 and depth <= max_depth
-            if fast and type(node) is TextNode:
+            # The common case (room left, depth allowed, a new Text or element) skips
+            # `_register`'s duplicate and cap checks: they were done just above.
+            cls = type(node)
+            if room > 0 and depth <= max_depth and (cls is TextNode or cls is ElementNode):
                 room -= 1
-                parent_of[nid] = pid
-                tag_of[nid] = _TEXT
-                text = node.text_content
-                if text:
-                    if len(text) > _TEXT_MAX:
-                        text = text[:_TEXT_MAX]
-                        self.stats.truncated_texts += 1
-                    text_of[nid] = text
-                if node.is_shadow:
-                    self._shadow.add(nid)
-            elif fast and type(node) is ElementNode:
-                room -= 1
-                parent_of[nid] = pid
-                depth_of[nid] = depth
-                name = node.tag_name
-                tag = tag_cache.get(name)
-                tag_of[nid] = tag if tag is not None else _element_tag(name)
-                attrs = node.attributes
-                if attrs:
-                    kept = _keep_attrs(attrs)
-                    if kept is not None:
-                        attrs_of[nid] = kept
-                        if "id" in kept:
-                            self._index_id(kept["id"], nid)
-                if node.is_shadow:
-                    self._shadow.add(nid)
-                if node.child_nodes:
-                    container = node
+                record(node, nid, pid, depth)
+                if cls is ElementNode and node.child_nodes:  # type: ignore[union-attr]
+                    container = node  # type: ignore[assignment]
             else:
                 if isinstance(node, DocumentNode):
                     self._detach_documents(pid)  # an iframe reload attaches a new document
@@ -647,15 +620,10 @@ class DomTracker:
         """
         parent_of = self._parent
         depth_of = self._depth
-        tag_of = self._tag
         kids_of = self._kids
-        attrs_of = self._attrs
-        text_of = self._text
-        shadow = self._shadow
         max_depth = self._max_depth
         max_nodes = self._max_nodes
-        tag_cache = _TAG_CACHE
-        keep = _keep_attrs
+        record = self._record
         register = self._register
         owner = self._owner
         owner.clear()
@@ -682,37 +650,10 @@ class DomTracker:
             for child in children:
                 cid = child.id
                 if fast and cid not in parent_of:
-                    parent_of[cid] = nid
-                    if isinstance(child, TextNode):
-                        tag_of[cid] = _TEXT
-                        text = child.text_content
-                        if text:
-                            if len(text) > _TEXT_MAX:
-                                text = text[:_TEXT_MAX]
-                                self.stats.truncated_texts += 1
-                            text_of[cid] = text
-                    elif isinstance(child, ElementNode):
-                        depth_of[cid] = child_depth
-                        name = child.tag_name
-                        tag = tag_cache.get(name)
-                        tag_of[cid] = tag if tag is not None else _element_tag(name)
-                        attrs = child.attributes
-                        if attrs:
-                            kept = keep(attrs)
-                            if kept is not None:
-                                attrs_of[cid] = kept
-                                if "id" in kept:
-                                    self._index_id(kept["id"], cid)
-                        if child.child_nodes:
-                            deeper.append(child)
-                    else:
-                        tag_of[cid] = _OTHER_MARKERS.get(type(child), _COMMENT)
-                        if isinstance(child, DocumentNode):
-                            depth_of[cid] = child_depth
-                            if child.child_nodes:
-                                deeper.append(child)
-                    if child.is_shadow:
-                        shadow.add(cid)
+                    record(child, cid, nid, child_depth)
+                    ctype = type(child)
+                    if (ctype is ElementNode or ctype is DocumentNode) and child.child_nodes:  # type: ignore[union-attr]
+                        deeper.append(child)  # type: ignore[arg-type]
                     kids.append(cid)
                 elif register(child, nid, child_depth):
                     kids.append(cid)
@@ -729,8 +670,42 @@ class DomTracker:
                 stack.extend(reversed(deeper))
         owner.clear()
 
+    def _record(self, node: Node, nid: int, parent_id: int | None, depth: int) -> None:
+        """Write one serialized node's fields into the mirror: the one place nodes are
+        registered (snapshot loading, adds and `_register` all come here once their
+        checks — duplicate ids, caps — are done)."""
+        self._parent[nid] = parent_id
+        cls = type(node)
+        if cls is ElementNode:
+            self._depth[nid] = depth
+            name = node.tag_name  # type: ignore[union-attr]
+            tag = _TAG_CACHE.get(name)
+            self._tag[nid] = tag if tag is not None else _element_tag(name)
+            attrs = node.attributes  # type: ignore[union-attr]
+            if attrs:
+                kept = _keep_attrs(attrs)
+                if kept is not None:
+                    self._attrs[nid] = kept
+                    if "id" in kept:
+                        self._index_id(kept["id"], nid)
+        elif cls is TextNode:
+            self._tag[nid] = _TEXT
+            text = node.text_content  # type: ignore[union-attr]
+            if text:
+                if len(text) > _TEXT_MAX:
+                    text = text[:_TEXT_MAX]
+                    self.stats.truncated_texts += 1
+                self._text[nid] = text
+        else:
+            self._tag[nid] = _OTHER_MARKERS.get(cls, _COMMENT)
+            if cls is DocumentNode:
+                self._depth[nid] = depth
+        if node.is_shadow:
+            self._shadow.add(nid)
+
     def _register(self, node: Node, parent_id: int | None, depth: int) -> bool:
-        """Record one serialized node (not its children). False when it was dropped."""
+        """Record one serialized node (not its children) after the duplicate-id and cap
+        checks. False when it was dropped."""
         parent_of = self._parent
         nid = node.id
         if nid in parent_of:
@@ -748,30 +723,7 @@ class DomTracker:
         if len(parent_of) >= self._max_nodes:
             self._drop(node, False)
             return False
-        parent_of[nid] = parent_id
-        if isinstance(node, ElementNode):
-            self._depth[nid] = depth
-            self._tag[nid] = _element_tag(node.tag_name)
-            if node.attributes:
-                kept = _keep_attrs(node.attributes)
-                if kept is not None:
-                    self._attrs[nid] = kept
-                    if "id" in kept:
-                        self._index_id(kept["id"], nid)
-        elif isinstance(node, TextNode):
-            self._tag[nid] = _TEXT
-            text = node.text_content
-            if text:
-                if len(text) > _TEXT_MAX:
-                    text = text[:_TEXT_MAX]
-                    self.stats.truncated_texts += 1
-                self._text[nid] = text
-        else:
-            self._tag[nid] = _OTHER_MARKERS.get(type(node), _COMMENT)
-            if isinstance(node, DocumentNode):
-                self._depth[nid] = depth
-        if node.is_shadow:
-            self._shadow.add(nid)
+        self._record(node, nid, parent_id, depth)
         if self._capped:
             self._capped.pop(nid, None)
         return True
