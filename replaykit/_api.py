@@ -15,6 +15,7 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplaykitError
+from ._mixpanel_event import MixpanelEvent
 from .analysis._actions import Action, Coverage
 from .analysis._activity import active_time
 from .analysis._analyzer import ReplayAnalyzer
@@ -72,6 +73,11 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     visits (enter, leave, dwell, active time, scroll depth per page). ``failure`` is set
     (and ``actions`` empty) when the replay could not be read and the caller asked for
     failures to be recorded rather than raised.
+
+    For replays from Mixpanel, ``distinct_id`` is the user who recorded it (when known)
+    and ``mixpanel_events`` the user's Mixpanel events during the replay (the events join,
+    on by default in ``replays_for_user``, ``for-user``, ``aggregate`` and the distributed
+    chunks; ``mixpanel_events=True`` on :meth:`MixpanelClient.analyze`).
     """
 
     replay_id: str
@@ -84,6 +90,8 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     start_timestamp: int | None = None
     end_timestamp: int | None = None
     failure: ReplayFailure | None = None
+    distinct_id: str | None = None
+    mixpanel_events: list[MixpanelEvent] = []
 
     @property
     def duration_ms(self) -> int:

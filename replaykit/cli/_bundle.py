@@ -32,6 +32,7 @@ from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
 from ._mixpanel import (
     config_from,
+    mixpanel_events_option,
     mixpanel_options,
 )
 from ._targets import (
@@ -187,6 +188,7 @@ def _clear_bundle(directory: Path) -> None:
     show_default=True,
     help="Replays per chunk of parallel work (--engine).",
 )
+@mixpanel_events_option
 @mixpanel_options
 def aggregate_command(
     targets: tuple[str, ...],
@@ -203,6 +205,7 @@ def aggregate_command(
     engine: str | None,
     workers: int | None,
     chunk_size: int,
+    mixpanel_events: bool,
     **mixpanel: object,
 ) -> None:
     """Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.
@@ -214,6 +217,9 @@ def aggregate_command(
 
     With --engine local (or --workers N) the work runs in chunks on every core; with
     --engine ray on a Ray cluster. The dataset is the same either way.
+
+    Mixpanel replays get their user's Mixpanel events joined (distinct_id in sessions,
+    rows in the mixpanel frame); --no-events (--no-mixpanel-events) skips the join.
 
     \b
     Examples:
@@ -248,6 +254,7 @@ def aggregate_command(
             output=output,
             mixpanel=dict(mixpanel),
             no_mixpanel=missing_mixpanel(split.replay_ids, failures),
+            mixpanel_events=mixpanel_events,
         )
         failures.extend(codes)
         if failures:
@@ -275,6 +282,7 @@ def aggregate_command(
         max_input_bytes=max_input_mb << 20,
         concurrency=concurrency,
         failures=failures,
+        mixpanel_events=mixpanel_events,
     ) as replays:
         bundle = collect_bundle(
             reported(replays), spill_dir=out_dir, batch_rows=batch_rows, events=events
@@ -312,6 +320,7 @@ def _aggregate_parallel(
     output: str,
     mixpanel: dict[str, Any],
     no_mixpanel: Callable[[ConfigError], None],
+    mixpanel_events: bool = True,
 ) -> list[int]:
     """``aggregate --engine``: the chunked run of :mod:`replaykit.distributed`; returns the
     exit codes of the replays that failed (reported on stderr like the in-process run)."""
@@ -348,6 +357,7 @@ def _aggregate_parallel(
             fetch_concurrency=concurrency,
             events=events,
             batch_rows=batch_rows,
+            mixpanel_events=mixpanel_events,
         ),
         progress=sys.stderr,
     )

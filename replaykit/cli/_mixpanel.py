@@ -322,6 +322,20 @@ def _cell(value: Any) -> str:
 # --- commands ------------------------------------------------------------------------------
 
 
+def mixpanel_events_option(func: F) -> F:
+    """``--mixpanel-events/--no-mixpanel-events`` (alias ``--no-events``), on by default."""
+    return click.option(
+        "--mixpanel-events/--no-mixpanel-events",
+        " /--no-events",
+        "mixpanel_events",
+        default=True,
+        show_default=True,
+        help="Join each Mixpanel replay's user's events (distinct_id, the mixpanel frame): "
+        "a user lookup per 200 replay ids and one export call per user. --no-events is "
+        "short for --no-mixpanel-events.",
+    )(func)
+
+
 def output_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
     """``-o/--output``: one meaning in every command."""
     return click.option(
@@ -533,10 +547,12 @@ def analyzed_from_mixpanel(
     concurrency: int,
     on_missing_config: Callable[[ConfigError], None],
     signals: str | None = None,
+    mixpanel_events: bool = False,
 ) -> Generator[AnalyzedReplay, None, None]:
     """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it.
 
-    ``signals`` names the preset to detect frustration signals with, if any."""
+    ``signals`` names the preset to detect frustration signals with, if any;
+    ``mixpanel_events`` joins each replay's Mixpanel events."""
     try:
         config = config_from(params)
     except ConfigError as exc:
@@ -544,7 +560,12 @@ def analyzed_from_mixpanel(
         return
     with open_client(config) as (portal, mp):
         progress = Progress(len(replay_ids))
-        stage = mp.analyze(replay_ids, concurrency=concurrency, signals=signals)
+        stage = mp.analyze(
+            replay_ids,
+            concurrency=concurrency,
+            signals=signals,
+            mixpanel_events=mixpanel_events,
+        )
         for replay in iterate_stage(portal, stage):
             progress.step(replay.replay_id)
             yield replay
@@ -560,6 +581,7 @@ def user_replays(
     from_date: str | None,
     to_date: str | None,
     concurrency: int,
+    mixpanel_events: bool = True,
 ) -> Generator[AnalyzedReplay, None, None]:
     """A user's newest replays, analyzed (for ``for-user``); close it when done with it."""
     config = config_from(params)
@@ -570,6 +592,7 @@ def user_replays(
             from_date=from_date,
             to_date=to_date,
             concurrency=concurrency,
+            mixpanel_events=mixpanel_events,
         )
         progress = Progress(None)
         for replay in iterate_stage(portal, stage):
@@ -599,6 +622,7 @@ def check_ids(replay_ids: Iterable[str]) -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
               help="Replays fetched at once.")  # fmt: skip
 @output_option(("markdown", "ndjson", "json", "table"), "markdown")
+@mixpanel_events_option
 @mixpanel_options
 @with_warnings
 def for_user_command(
@@ -608,6 +632,7 @@ def for_user_command(
     to_date: str | None,
     concurrency: int,
     output: str,
+    mixpanel_events: bool,
     **params: Any,
 ) -> None:
     """Analyze a user's newest Mixpanel replays (default: the last 90 days).
@@ -628,6 +653,7 @@ def for_user_command(
         from_date=from_date,
         to_date=to_date,
         concurrency=concurrency,
+        mixpanel_events=mixpanel_events,
     )
 
     def good() -> Iterator[AnalyzedReplay]:

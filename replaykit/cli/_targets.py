@@ -113,6 +113,7 @@ def analyzed_targets(
     max_input_bytes: int,
     concurrency: int,
     failures: list[int],
+    mixpanel_events: bool = False,
 ) -> Iterator[Iterator[AnalyzedReplay]]:
     """Local recordings, then Mixpanel replays, analyzed lazily as one stream.
 
@@ -140,6 +141,7 @@ def analyzed_targets(
             concurrency=concurrency,
             on_missing_config=missing_mixpanel(targets.replay_ids, failures),
             signals=signals,
+            mixpanel_events=mixpanel_events,
         )
         if targets.replay_ids
         else _empty()

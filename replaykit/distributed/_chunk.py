@@ -133,6 +133,10 @@ class ChunkOptions(msgspec.Struct, frozen=True, kw_only=True):
     fetch_concurrency: int = 4
     events: bool = False
     batch_rows: int = DEFAULT_CHUNK_ROWS
+    mixpanel_events: bool = True
+    """Mixpanel replays: join each user's Mixpanel events (``distinct_id`` and the
+    ``mixpanel`` frame). One user lookup per chunk's ids and one export call per user and
+    chunk, within the client's Query API limits."""
 
 
 class ChunkTask(msgspec.Struct, frozen=True, kw_only=True):
@@ -423,6 +427,7 @@ async def _mixpanel_chunk(
         options=opts.options,
         retention_days=source.retention_days,
         signals=opts.signals,
+        mixpanel_events=opts.mixpanel_events,
     )
     async with stage as replays:
         async for replay in replays:
