@@ -15,6 +15,7 @@ import re
 import sys
 import threading
 import warnings
+import webbrowser
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, closing, contextmanager
 from functools import wraps
@@ -113,6 +114,14 @@ def mixpanel_options(func: F) -> F:
             help="Data residency region. [env: MP_REGION; default us]",
         ),
         click.option(
+            "--account",
+            envvar="MP_ACCOUNT",
+            metavar="NAME",
+            help="A mixpanel-headless / `replaykit login` account in ~/.mp/config.toml "
+            "[env: MP_ACCOUNT; default: the file's active account when no MP_* "
+            "credentials are set].",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(dir_okay=False),
@@ -129,6 +138,7 @@ def config_from(params: dict[str, Any]) -> MixpanelConfig:
     """The config from the shared options (pops them from ``params``), env and file."""
     return MixpanelConfig.from_env(
         config_file=params.pop("config_file", None),
+        account=params.pop("account", None),
         base_url=params.pop("base_url", None),
         project_id=params.pop("project_id", None),
         region=params.pop("region", None),
@@ -603,7 +613,7 @@ def user_replays(
 
 def mixpanel_commands() -> list[click.Command]:
     """The commands this module adds to the ``replaykit`` group."""
-    return [list_command, sign_command, fetch_command, for_user_command]
+    return [list_command, sign_command, fetch_command, for_user_command, login_command]
 
 
 def check_ids(replay_ids: Iterable[str]) -> None:
@@ -673,3 +683,69 @@ def for_user_command(
     sys.stdout.flush()
     if failures:
         sys.exit(failures[0])
+
+
+# The browser opener is a seam for tests (they play the browser); the CLI never swaps it.
+open_browser: Callable[[str], object] = webbrowser.open
+
+
+@click.command("login")
+@click.option("--account", default="default", show_default=True, metavar="NAME",
+              help="Name to store the account under.")  # fmt: skip
+@click.option("--region", type=click.Choice(["us", "eu", "in"]), default="us",
+              show_default=True, help="Data residency region to sign in to.")  # fmt: skip
+@click.option("--project-id", type=click.IntRange(min=1),
+              help="Default project (when the user sees several).")  # fmt: skip
+@click.option("--base-url", envvar=BASE_URL_ENV, metavar="URL",
+              help="One origin serving Mixpanel (a proxy, the local fake).")  # fmt: skip
+@click.option("--no-browser", is_flag=True, help="Print the sign-in URL; do not open a browser.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Seconds to wait for the browser.")  # fmt: skip
+def login_command(
+    account: str,
+    region: str,
+    project_id: int | None,
+    base_url: str | None,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """Sign in to Mixpanel in the browser (OAuth with PKCE) and store the account.
+
+    The tokens go to ~/.mp/accounts/NAME/tokens.json (mode 0600) and the account to
+    ~/.mp/config.toml ($MP_STORAGE_DIR and $MP_CONFIG_PATH move them), in the files'
+    mixpanel-headless format; every Mixpanel command then uses it (--account NAME or
+    MP_ACCOUNT picks one; an expired token is refreshed). Nothing secret is printed.
+
+    \b
+    Example:
+      replaykit login --account work --region eu
+    """
+    from ..sources.mixpanel._login import login
+
+    def show(url: str) -> None:
+        click.echo(f"replaykit: open this URL to sign in:\n  {url}", err=True)
+
+    result = login(
+        account,
+        region=region,
+        project_id=project_id,
+        base_url=base_url,
+        open_browser=(lambda url: None) if no_browser else open_browser,
+        on_url=show,
+        timeout=timeout,
+    )
+    who = f" as {printable(result.email)}" if result.email else ""
+    if result.project_id is not None:
+        project = f"project {result.project_id}"
+    else:
+        choices = ", ".join(f"{k} ({printable(v)})" for k, v in sorted(result.projects.items()))
+        project = "no default project"
+        click.echo(
+            "replaykit: warning: pass --project-id or set MP_PROJECT_ID to choose a project"
+            + (f": {choices}" if choices else ""),
+            err=True,
+        )
+    click.echo(
+        f"signed in{who}: account {result.account}, {project}, region {result.region} "
+        f"({result.config_path})"
+    )
