@@ -100,6 +100,14 @@ class FakeOAuth:
             for token in self._access:
                 self._access[token] = 0.0
 
+    def grant(self, client_id: str | None = None) -> dict[str, Any]:
+        """Issue tokens without a login (a test's starting point): the token answer, with
+        ``client_id`` (registered here if new)."""
+        client_id = client_id or "client-" + secrets.token_hex(8)
+        with self._lock:
+            self._clients.setdefault(client_id, [])
+        return {**self._issue(client_id), "client_id": client_id}
+
     # --- routes ----------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, body: Any, auth: str) -> Answer:
