@@ -69,6 +69,7 @@ def analyze(
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     on_error: Literal["raise", "record"] = "raise",
+    keep_events: bool = False,
 ) -> Iterator[_api.AnalyzedReplay]:
     """Blocking twin of :func:`replaykit.analyze`: yields one analyzed replay at a time."""
     return _iterate(
@@ -79,6 +80,7 @@ def analyze(
             format=format,
             max_input_bytes=max_input_bytes,
             on_error=on_error,
+            keep_events=keep_events,
         )
     )
 
@@ -90,6 +92,8 @@ def analyze_recording(
     signals: _api.SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    keep_events: bool = False,
+    max_kept_events: int = _api.DEFAULT_MAX_KEPT_EVENTS,
 ) -> _api.AnalyzedReplay:
     """Blocking twin of :func:`replaykit.analyze_recording`."""
 
@@ -100,6 +104,8 @@ def analyze_recording(
             signals=signals,
             format=format,
             max_input_bytes=max_input_bytes,
+            keep_events=keep_events,
+            max_kept_events=max_kept_events,
         )
 
     with start_blocking_portal() as portal:

@@ -36,7 +36,7 @@ import anyio
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..._api import AnalyzedReplay
+from ..._api import DEFAULT_MAX_KEPT_EVENTS, AnalyzedReplay
 from ..._errors import ReplaykitError, UsageError
 from ...analysis._actions import Coverage
 from ...analysis._options import AnalyzerOptions
@@ -312,6 +312,8 @@ class MixpanelClient:
         signals: SignalConfig | str | None = None,
         mixpanel_events: bool = False,
         join_margin_ms: int = DEFAULT_JOIN_MARGIN_MS,
+        keep_events: bool = False,
+        max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
     ) -> AbstractAsyncContextManager[MemoryObjectReceiveStream[AnalyzedReplay]]:
         """Fetch and analyze many replays, ``concurrency`` at a time, in completion order.
 
@@ -325,6 +327,10 @@ class MixpanelClient:
         events come from one raw-export call (see :mod:`._join`). Off by default here (it
         spends Query API budget); on by default in :meth:`replays_for_user`, the CLI and the
         distributed chunks.
+
+        ``keep_events=True`` keeps each replay's raw events as the chunk files hold them
+        (``AnalyzedReplay.events``, ``to_rrweb_json()``), at most ``max_kept_events``
+        per replay; that memory is held until the replay is dropped.
 
         ``async with mp.analyze(ids) as replays: async for replay in replays: ...``.
         ``replays`` are ids or descriptors (an async iterable such as :meth:`discover`
@@ -341,7 +347,9 @@ class MixpanelClient:
         join = EventJoin(session, margin_ms=join_margin_ms) if mixpanel_events else None
 
         async def work(target: ReplayDescriptor, signed: SignedReplay) -> AnalyzedReplay:
-            return await analyze_one(session, target, signed, options, signals, join)
+            return await analyze_one(
+                session, target, signed, options, signals, join, keep_events, max_kept_events
+            )
 
         def failed(replay_id: str, exc: ReplaykitError) -> AnalyzedReplay:
             return AnalyzedReplay(

@@ -15,6 +15,7 @@ errors that doom every replay (credentials, permissions, configuration) end the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -24,7 +25,7 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..._api import AnalyzedReplay, ReplayFailure
+from ..._api import DEFAULT_MAX_KEPT_EVENTS, AnalyzedReplay, RawEvents, ReplayFailure
 from ..._errors import (
     AuthenticationError,
     ConfigError,
@@ -92,6 +93,8 @@ async def analyze_one(
     options: AnalyzerOptions | None,
     signals: SignalConfig | str | None = None,
     join: EventJoin | None = None,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
 ) -> AnalyzedReplay:
     """Walk one replay and analyze its chunks as they arrive (and detect ``signals`` with
     that config or preset when given; with ``join``, add the user's Mixpanel events)."""
@@ -104,7 +107,16 @@ async def analyze_one(
         actions.extend(await anyio.to_thread.run_sync(analyzer.feed, chunk))
 
     walk = Walk(session, target, signed, resign_for(session, target.replay_id))
-    deliver, finish = decoded_delivery(target.replay_id, feed)
+    decode, finish = decoded_delivery(target.replay_id, feed)
+    kept = RawEvents(max_kept_events) if keep_events else None
+
+    async def deliver(index: int, body: bytes) -> None:
+        if kept is not None:
+            # The chunk file as Mixpanel stored it (bounded): rrweb-player's input.
+            with contextlib.suppress(msgspec.DecodeError):
+                kept.extend(msgspec.json.decode(body))
+        await decode(index, body)
+
     await walk.run(deliver)
     await finish(walk.truncated)
     actions.extend(analyzer.finish())
@@ -136,6 +148,8 @@ async def analyze_one(
         end_timestamp=analyzer.end_timestamp,
         distinct_id=distinct_id,
         mixpanel_events=joined,
+        events=kept.events if kept is not None else None,
+        events_truncated=kept.truncated if kept is not None else False,
     )
 
 
