@@ -760,3 +760,20 @@ def report_command(directory: str, out_file: Path, title: str, sessions: int, to
     bundle = _open(directory)
     bundle.write_report(out_file, title=title, sessions=sessions, top=top)
     click.echo(f"replaykit: wrote {out_file}", err=True)
+
+
+@query_group.command("summary")
+@click.option("--per-replay", is_flag=True, help="Add each session's timeline.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--max-replays", type=click.IntRange(min=1), default=50, show_default=True)
+@_session_filters
+@click.pass_obj
+def summary_command(
+    directory: str, /, per_replay: bool, top: int, max_replays: int, **filters: Any
+) -> None:
+    """The bundle's markdown summary (for people and LLMs), per-session timelines with
+    --per-replay."""
+    bundle = _chosen(_open(directory), filters)
+    text = bundle.summary_markdown(top=top, per_replay=per_replay, max_replays=max_replays)
+    sys.stdout.write(text)
+    sys.stdout.flush()
