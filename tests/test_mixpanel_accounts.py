@@ -286,3 +286,47 @@ def test_secrets_canary_refresh_token_echoed_by_the_server(
     assert granted["refresh_token"] not in (tmp_path / ".mp" / "config.toml").read_text()
     tokens = tmp_path / ".mp" / "accounts" / "work" / "tokens.json"
     assert granted["refresh_token"] in tokens.read_text()
+
+
+def test_a_refresh_lost_to_another_process_uses_its_token(tmp_path: Path) -> None:
+    # Two workers of one run refresh at once: the second's refresh token was just spent
+    # (invalid_grant), but the first one's fresh token is in the file by then.
+    from replaykit.sources.mixpanel._accounts import refresh_browser_token
+
+    root = tmp_path / ".mp"
+    path = root / "accounts" / "w" / "tokens.json"
+    _write(path, json.dumps({"access_token": "old", "refresh_token": "r1",
+                             "expires_at": "2020-01-01T00:00:00+00:00"}))  # fmt: skip
+    _write(root / "oauth" / "client_us.json", json.dumps({"client_id": "c"}))
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path.write_text(json.dumps({"access_token": "theirs", "expires_at": later}))
+        return httpx.Response(400, json={"error": "invalid_grant"})
+
+    def http() -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    env = _plain(tmp_path)
+    got = refresh_browser_token(env, "w", "us", None, clock=dt.datetime.now().timestamp, http=http)
+    assert got == "theirs"
+
+
+def test_the_account_name_travels_to_workers_not_its_secret(tmp_path: Path) -> None:
+    import pickle
+
+    from replaykit.distributed import MixpanelSource
+
+    source = MixpanelSource(project_id=7, account="work")
+    _write(
+        tmp_path / ".mp" / "config.toml",
+        '[accounts.work]\ntype = "oauth_token"\nregion = "in"\ntoken = "S3CRET-token-xyz"\n',
+    )
+    assert b"S3CRET" not in pickle.dumps(source)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in NO_VARS:
+            patch.delenv(name, raising=False)
+        patch.setenv("HOME", str(tmp_path))
+        config = source.config()
+    assert config.oauth_token == "S3CRET-token-xyz" and config.region == "in"
+    assert config.project_id == 7

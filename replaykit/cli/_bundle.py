@@ -332,6 +332,7 @@ def _aggregate_parallel(
         groups.append((LocalFiles(), local))
     if replay_ids:
         config_file = mixpanel.get("config_file")
+        account = mixpanel.get("account")
         try:
             config = config_from(mixpanel)
         except ConfigError as exc:
@@ -342,6 +343,8 @@ def _aggregate_parallel(
             source = MixpanelSource.from_config(config)
             if isinstance(config_file, str):
                 source = msgspec.structs.replace(source, config_file=config_file)
+            if isinstance(account, str):
+                source = msgspec.structs.replace(source, account=account)
             groups.append((source, replay_ids))
     summary = run_groups(
         groups,

@@ -90,6 +90,8 @@ class MixpanelSource(msgspec.Struct, frozen=True, kw_only=True, tag="mixpanel"):
     timeouts: Timeouts | None = None
     config_file: str | None = None
     retention_days: int | None = None
+    account: str | None = None
+    """A ``~/.mp`` account name (``--account``): a name, never its credentials."""
 
     @classmethod
     def from_config(
@@ -110,6 +112,7 @@ class MixpanelSource(msgspec.Struct, frozen=True, kw_only=True, tag="mixpanel"):
         """This worker's config: these fields plus credentials from its env or file."""
         return MixpanelConfig.from_env(
             config_file=self.config_file,
+            account=self.account,
             project_id=self.project_id,
             region=self.region,
             base_url=self.base_url,

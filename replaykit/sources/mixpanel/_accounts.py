@@ -234,6 +234,16 @@ def refresh_browser_token(
             f"account {name}: refreshing the token failed ({type(exc).__name__})"
         ) from None
     if response.status_code in (400, 401):
+        # Another process (a worker of the same run) may have spent this refresh token a
+        # moment ago: its fresh token is then in the file.
+        again = _read_json(path, "token file") or {}
+        fresh = again.get("access_token")
+        if (
+            isinstance(fresh, str)
+            and fresh != access
+            and _expires_at(again.get("expires_at")) > clock() + REFRESH_MARGIN_S
+        ):
+            return fresh
         why = token_error(response.status_code, response.content)
         raise AuthenticationError(
             f"account {name}: the OAuth server refused the refresh token ({why}): {login_hint}",
