@@ -21,6 +21,7 @@ from ._api import (
     AnalyzedReplay,
     ReplayFailure,
     analyze,
+    analyze_events,
     analyze_recording,
     iter_actions,
     iter_signals,
@@ -61,7 +62,7 @@ from .analysis._actions import (
     ToggleDetails,
     ViewportDetails,
 )
-from .analysis._analyzer import ReplayAnalyzer, analyze_events
+from .analysis._analyzer import ReplayAnalyzer
 from .analysis._labels import (
     css_selector,
     default_label,

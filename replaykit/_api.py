@@ -6,15 +6,17 @@ thread (one hop per chunk, never per event) and analyzed with a plain loop in be
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import aclosing
-from typing import Literal
+from typing import Any, Final, Literal, overload
 
 import anyio
 import msgspec
 
-from ._errors import RecordingFormatError, ReplaykitError
+from ._errors import RecordingFormatError, ReplaykitError, UsageError
+from ._mixpanel_event import MixpanelEvent
 from ._text import printable
 from .analysis._actions import Action, Coverage
 from .analysis._activity import active_time
@@ -32,13 +34,20 @@ from .rrweb._model import EventChunk
 from .sources._local import LocalSource, Recording
 
 __all__ = [
+    "DEFAULT_MAX_KEPT_EVENTS",
     "AnalyzedReplay",
     "ReplayFailure",
     "analyze",
+    "analyze_events",
     "analyze_recording",
     "iter_actions",
     "iter_signals",
 ]
+
+DEFAULT_MAX_KEPT_EVENTS: Final = 1_000_000
+"""Most raw events ``keep_events=True`` keeps per replay (the rest are dropped and
+``events_truncated`` is set). Raw events as Python dicts take about 1 KB each (many times
+their JSON size): a million is about a gigabyte."""
 
 PathArg = str | os.PathLike[str]
 SignalsArg = bool | str | SignalConfig | None
@@ -75,6 +84,11 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     visits (enter, leave, dwell, active time, scroll depth per page). ``failure`` is set
     (and ``actions`` empty) when the replay could not be read and the caller asked for
     failures to be recorded rather than raised.
+
+    For replays from Mixpanel, ``distinct_id`` is the user who recorded it (when known)
+    and ``mixpanel_events`` the user's Mixpanel events during the replay (the events join,
+    on by default in ``replays_for_user``, ``for-user``, ``aggregate`` and the distributed
+    chunks; ``mixpanel_events=True`` on :meth:`MixpanelClient.analyze`).
     """
 
     replay_id: str
@@ -87,6 +101,10 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     start_timestamp: int | None = None
     end_timestamp: int | None = None
     failure: ReplayFailure | None = None
+    distinct_id: str | None = None
+    mixpanel_events: list[MixpanelEvent] = []
+    events: list[dict[str, Any]] | None = None
+    events_truncated: bool = False
 
     @property
     def duration_ms(self) -> int:
@@ -132,6 +150,137 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
         if skipped:
             lines.append(f"> {skipped} events skipped (unknown or malformed)")
         return printable("\n".join(lines) + "\n" + ("\n" + body if body else ""))
+
+    # --- raw access ---------------------------------------------------------------------
+
+    def to_rrweb_json(self) -> bytes:
+        """The kept raw events as a JSON array in timestamp order (a stable sort), ready
+        for rrweb-player. Needs ``keep_events=True`` when analyzing (``ValueError`` else)."""
+        if self.events is None:
+            raise ValueError(
+                f"replay {self.replay_id} kept no raw events: analyze it with keep_events=True"
+            )
+        ordered = sorted(self.events, key=_event_time)
+        return msgspec.json.encode(ordered)
+
+    def clicks_on(self, target: str | Callable[[Action], bool]) -> list[Action]:
+        """The clicks on an element, in time order.
+
+        ``target`` is a predicate over :class:`~replaykit.Action`, or a string: a label
+        (case-insensitive; equal to or part of the click's ``label``) or a selector (equal
+        to the click's ``target`` or the end of it, e.g. ``"#buy"`` or ``"form > button"``).
+        """
+        clicks = [a for a in self.actions if a.kind == "click"]
+        if callable(target):
+            return [a for a in clicks if target(a)]
+        needle = target.strip()
+        folded = needle.casefold()
+        if not folded:
+            return []
+
+        def hit(a: Action) -> bool:
+            label = (a.label or "").casefold()
+            selector = a.target or ""
+            if folded in label or selector == needle:
+                return True
+            if not selector.endswith(needle) or len(selector) == len(needle):
+                return False
+            # A suffix counts when it starts a selector part: "#buy" or ".primary" on
+            # "button#buy.primary"; "button.buy" after a space or ">" combinator.
+            return needle[0] in "#.[:" or selector[-len(needle) - 1] in " >"
+
+        return [a for a in clicks if hit(a)]
+
+    def page_path(self, *, normalize: bool = False) -> list[str]:
+        """The pages visited in order: the URL of each page load and navigation, repeats
+        in a row collapsed (``normalize=True`` maps ``/product/44?x=1`` to
+        ``/product/:id`` first)."""
+        from .analysis._labels import normalize_url
+
+        path: list[str] = []
+        for a in self.actions:
+            if a.kind not in ("page_load", "navigation") or not a.url:
+                continue
+            url = normalize_url(a.url) if normalize else a.url
+            if not path or path[-1] != url:
+                path.append(url)
+        if not path:
+            first = next((a.url for a in self.actions if a.url), None)
+            if first:
+                path.append(normalize_url(first) if normalize else first)
+        return path
+
+
+def _event_time(event: Any) -> float:
+    stamp = event.get("timestamp") if isinstance(event, dict) else None
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return 0.0
+    return float(stamp)
+
+
+class RawEvents:
+    """Bounded keeper of raw events (``keep_events=True``)."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_KEPT_EVENTS) -> None:
+        if limit < 1:
+            raise UsageError(f"max_kept_events must be at least 1, got {limit}")
+        self.limit = limit
+        self.events: list[dict[str, Any]] = []
+        self.truncated = False
+
+    def extend(self, items: Any) -> None:
+        if not isinstance(items, list):
+            return
+        room = self.limit - len(self.events)
+        kept = [e for e in items if isinstance(e, dict)]
+        if len(kept) > room:
+            self.truncated = True
+            kept = kept[: max(room, 0)]
+        self.events.extend(kept)
+
+
+def raw_events_of(path: str, limit: int = DEFAULT_MAX_KEPT_EVENTS) -> RawEvents:
+    """The raw events of a local recording (see :func:`raw_events_from`)."""
+    with open(path, "rb") as f:
+        return raw_events_from(f.read(), path, limit)
+
+
+def raw_events_from(data: bytes, where: str, limit: int = DEFAULT_MAX_KEPT_EVENTS) -> RawEvents:
+    """Raw events from a recording's bytes: a JSON array, NDJSON or an ``{"events":
+    [...]}`` wrapper, gzip- or zlib-compressed or not. Formats that need replaykit's
+    decoder to mean anything (rrweb packer strings, PostHog compressed events) raise
+    :class:`~replaykit.RecordingFormatError`."""
+    import gzip
+    import zlib
+
+    keeper = RawEvents(limit)
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    elif data[:1] == b"\x78":
+        with contextlib.suppress(zlib.error):
+            data = zlib.decompress(data)
+    try:
+        value: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        value = []
+        for line in data.splitlines():
+            if line.strip():
+                try:
+                    value.append(msgspec.json.decode(line))
+                except msgspec.DecodeError:
+                    raise RecordingFormatError(
+                        f"{where}: keep_events reads JSON or NDJSON recordings only"
+                    ) from None
+    for _ in range(2):
+        if isinstance(value, dict):
+            inner = value.get("events", value.get("data"))
+            value = inner if inner is not None else value
+    if not isinstance(value, list) or any(not isinstance(e, dict) for e in value[:100]):
+        raise RecordingFormatError(
+            f"{where}: keep_events needs plain rrweb events (not packed or compressed ones)"
+        )
+    keeper.extend(value)
+    return keeper
 
 
 def _as_recording(item: Recording | PathArg) -> Recording:
@@ -208,13 +357,22 @@ async def analyze_recording(
     signals: SignalsArg = False,
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
 ) -> AnalyzedReplay:
     """Analyze one recording completely and return its :class:`AnalyzedReplay`.
 
     ``signals=True`` (or a preset name / :class:`~replaykit.SignalConfig`) also detects
-    frustration signals; they are in ``AnalyzedReplay.signals``.
+    frustration signals; they are in ``AnalyzedReplay.signals``. ``keep_events=True``
+    also keeps the raw events (``AnalyzedReplay.events``, ``to_rrweb_json()``), at most
+    ``max_kept_events`` of them (see :data:`DEFAULT_MAX_KEPT_EVENTS` for the memory cost).
     """
     rec = _as_recording(recording)
+    kept = (
+        await anyio.to_thread.run_sync(raw_events_of, rec.path, max_kept_events)
+        if keep_events
+        else None
+    )
     analyzer = ReplayAnalyzer(rec.replay_id, options)
     actions: list[Action] = []
     async with aclosing(_analyze_stream(rec, analyzer, format, max_input_bytes)) as batches:
@@ -234,6 +392,8 @@ async def analyze_recording(
         visits=page_visits(actions, analyzer.tape),
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
+        events=kept.events if kept is not None else None,
+        events_truncated=kept.truncated if kept is not None else False,
     )
 
 
@@ -271,13 +431,15 @@ async def analyze(
     format: str = "auto",
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     on_error: Literal["raise", "record"] = "raise",
+    keep_events: bool = False,
 ) -> AsyncIterator[AnalyzedReplay]:
     """Analyze every recording under ``paths``, one :class:`AnalyzedReplay` at a time.
 
     With ``on_error="record"`` a recording that cannot be read yields an
     ``AnalyzedReplay`` whose ``failure`` says why, and the others are still analyzed; with
     ``"raise"`` (the default) the first error propagates. ``signals`` asks for frustration
-    signals too (see :func:`analyze_recording`). A missing path always raises
+    signals too and ``keep_events`` the raw events (see :func:`analyze_recording`). A
+    missing path always raises
     :class:`~replaykit.RecordingNotFoundError` (there is no replay to attach it to).
     """
     source = paths if isinstance(paths, LocalSource) else LocalSource(paths)
@@ -289,6 +451,7 @@ async def analyze(
                 signals=signals,
                 format=format,
                 max_input_bytes=max_input_bytes,
+                keep_events=keep_events,
             )
         except ReplaykitError as exc:
             if on_error == "raise":
@@ -306,3 +469,79 @@ async def analyze(
                 ),
             )
         yield result
+
+
+@overload
+def analyze_events(
+    events: list[dict[str, Any]] | bytes | str,
+    replay_id: str = "replay",
+    options: AnalyzerOptions | None = None,
+    *,
+    signals: SignalsArg = False,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
+) -> AnalyzedReplay: ...
+
+
+@overload
+def analyze_events(
+    events: Iterable[EventChunk],
+    replay_id: str = "replay",
+    options: AnalyzerOptions | None = None,
+) -> tuple[list[Action], Coverage]: ...
+
+
+def analyze_events(
+    events: Any,
+    replay_id: str = "replay",
+    options: AnalyzerOptions | None = None,
+    *,
+    signals: SignalsArg = False,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
+) -> Any:
+    """Analyze events held in memory, synchronously.
+
+    - A list of rrweb event dicts (or the JSON text / bytes of a recording, in any format
+      :func:`~replaykit.sniff_format` knows): returns an :class:`AnalyzedReplay` (with
+      ``signals`` when asked; ``keep_events=True`` keeps the dicts, so
+      ``to_rrweb_json()`` works).
+    - Decoded :class:`~replaykit.EventChunk` s (e.g. from
+      :func:`~replaykit.iter_event_chunks`): returns ``(actions, coverage)``, as before.
+    """
+    from .analysis._analyzer import analyze_events as analyze_chunks
+
+    raw = isinstance(events, bytes | str) or (
+        isinstance(events, list) and all(isinstance(e, dict) for e in events[:1])
+    )
+    if not raw:
+        return analyze_chunks(events, replay_id, options)
+    data = events.encode() if isinstance(events, str) else events
+    if isinstance(data, list):
+        data = msgspec.json.encode(data)
+    analyzer = ReplayAnalyzer(replay_id, options)
+    actions: list[Action] = []
+    for chunk in iter_event_chunks(data, replay_id=replay_id):
+        actions.extend(analyzer.feed(chunk))
+    actions.extend(analyzer.finish())
+    config = _signal_choice(signals)
+    found = detect_signals(replay_id, actions, analyzer.tape, config) if config is not None else []
+    kept: RawEvents | None = None
+    if keep_events and isinstance(events, list):
+        kept = RawEvents(max_kept_events)
+        kept.extend(events)
+    elif keep_events:
+        kept = raw_events_from(data, replay_id, max_kept_events)
+    return AnalyzedReplay(
+        replay_id=replay_id,
+        source="memory",
+        actions=actions,
+        coverage=analyzer.coverage,
+        signals=found,
+        active_ms=active_time(analyzer.tape).active_ms,
+        visits=page_visits(actions, analyzer.tape),
+        start_timestamp=analyzer.start_timestamp,
+        end_timestamp=analyzer.end_timestamp,
+        events=kept.events if kept is not None else None,
+        events_truncated=kept.truncated if kept is not None else False,
+    )

@@ -32,6 +32,7 @@ import msgspec
 import polars as pl
 
 from .._api import AnalyzedReplay
+from .._mixpanel_event import MixpanelEvent
 from ..analysis._actions import (
     ACTION_KINDS,
     Action,
@@ -55,7 +56,6 @@ from ..rrweb._model import (
     PluginEvent,
     ScrollData,
 )
-from ..sources.mixpanel._events import MixpanelEvent
 from ._schema import SCHEMAS, action_count_column, signal_count_column
 
 __all__ = ["ACTIVITY_GAP_MS", "FrameBuffers", "active_ms", "day_of"]
@@ -274,11 +274,14 @@ class FrameBuffers:
         replay: AnalyzedReplay,
         *,
         distinct_id: str | None = None,
-        mixpanel_events: Iterable[MixpanelEvent] = (),
+        mixpanel_events: Iterable[MixpanelEvent] | None = None,
         events: Iterable[Event] = (),
         tape: Tape | None = None,
     ) -> None:
         """Append one replay's rows to every frame.
+
+        ``distinct_id`` and ``mixpanel_events`` default to the replay's own (the events
+        join of a Mixpanel replay).
 
         With the replay's ``tape`` (from a :class:`~replaykit.ReplayAnalyzer`), visits
         and active time follow the signal detectors' definitions (``page_visits``,
@@ -302,6 +305,10 @@ class FrameBuffers:
         kinds = self._add_signals(rid, day, replay.signals, where)
         ordered = self._add_visits(rid, day, visits)
         mp_count = 0
+        if distinct_id is None:
+            distinct_id = replay.distinct_id
+        if mixpanel_events is None:
+            mixpanel_events = replay.mixpanel_events
         for event in mixpanel_events:
             self._add_mixpanel(rid, day, start, event)
             if distinct_id is None:

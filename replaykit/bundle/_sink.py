@@ -32,10 +32,10 @@ import anyio.to_thread
 import polars as pl
 
 from .._api import AnalyzedReplay
+from .._mixpanel_event import MixpanelEvent
 from ..analysis._tape import Tape
 from ..rrweb._decode import iter_event_chunks
 from ..rrweb._model import Event
-from ..sources.mixpanel._events import MixpanelEvent
 from ._bundle import ReplayBundle, write_manifest, write_partitioned
 from ._frames import FrameBuffers
 from ._schema import STORED_FRAMES
@@ -132,7 +132,7 @@ class BundleBuilder:
         self,
         replay: AnalyzedReplay,
         distinct_id: str | None,
-        mixpanel_events: Iterable[MixpanelEvent],
+        mixpanel_events: Iterable[MixpanelEvent] | None,
         events: Iterable[Event] | None,
         tape: Tape | None = None,
     ) -> FrameBuffers | None:
@@ -160,13 +160,14 @@ class BundleBuilder:
         replay: AnalyzedReplay,
         *,
         distinct_id: str | None = None,
-        mixpanel_events: Iterable[MixpanelEvent] = (),
+        mixpanel_events: Iterable[MixpanelEvent] | None = None,
         events: Iterable[Event] | None = None,
         tape: Tape | None = None,
     ) -> None:
         """Add one analyzed replay (and the Mixpanel events joined to it, if any).
 
-        ``distinct_id`` names the user (default: the Mixpanel events' user). ``events``
+        ``distinct_id`` names the user (default: the replay's own, else the Mixpanel
+        events' user); ``mixpanel_events`` default to the replay's joined events. ``events``
         passes the replay's decoded rrweb events for the ``events`` frame; with
         ``BundleBuilder(events=True)`` they are read again from a local ``replay.source``
         when not given (in a worker thread, one chunk at a time). ``tape`` (the
@@ -273,7 +274,7 @@ def collect_bundle(
         _check_empty(builder.spill_dir)
     for replay in replays:
         if builder._accept(replay):
-            full = builder._add_now(replay, None, (), None)
+            full = builder._add_now(replay, None, None, None)
             if full is not None:
                 builder._store(full)
     return builder._finish_now()

@@ -33,6 +33,7 @@ from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
 from ._mixpanel import (
     config_from,
+    mixpanel_events_option,
     mixpanel_options,
 )
 from ._targets import (
@@ -207,6 +208,7 @@ def _clear_bundle(directory: Path) -> None:
     show_default=True,
     help="Replays per chunk of parallel work (--engine).",
 )
+@mixpanel_events_option
 @mixpanel_options
 def aggregate_command(
     targets: tuple[str, ...],
@@ -223,6 +225,7 @@ def aggregate_command(
     engine: str | None,
     workers: int | None,
     chunk_size: int,
+    mixpanel_events: bool,
     **mixpanel: object,
 ) -> None:
     """Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.
@@ -234,6 +237,9 @@ def aggregate_command(
 
     With --engine local (or --workers N) the work runs in chunks on every core; with
     --engine ray on a Ray cluster. The dataset is the same either way.
+
+    Mixpanel replays get their user's Mixpanel events joined (distinct_id in sessions,
+    rows in the mixpanel frame); --no-events (--no-mixpanel-events) skips the join.
 
     \b
     Examples:
@@ -268,6 +274,7 @@ def aggregate_command(
             output=output,
             mixpanel=dict(mixpanel),
             no_mixpanel=missing_mixpanel(split.replay_ids, failures),
+            mixpanel_events=mixpanel_events,
         )
         failures.extend(codes)
         if failures:
@@ -295,6 +302,7 @@ def aggregate_command(
         max_input_bytes=max_input_mb << 20,
         concurrency=concurrency,
         failures=failures,
+        mixpanel_events=mixpanel_events,
     ) as replays:
         bundle = collect_bundle(
             reported(replays), spill_dir=out_dir, batch_rows=batch_rows, events=events
@@ -332,6 +340,7 @@ def _aggregate_parallel(
     output: str,
     mixpanel: dict[str, Any],
     no_mixpanel: Callable[[ConfigError], None],
+    mixpanel_events: bool = True,
 ) -> list[int]:
     """``aggregate --engine``: the chunked run of :mod:`replaykit.distributed`; returns the
     exit codes of the replays that failed (reported on stderr like the in-process run)."""
@@ -343,6 +352,7 @@ def _aggregate_parallel(
         groups.append((LocalFiles(), local))
     if replay_ids:
         config_file = mixpanel.get("config_file")
+        account = mixpanel.get("account")
         try:
             config = config_from(mixpanel)
         except ConfigError as exc:
@@ -353,6 +363,8 @@ def _aggregate_parallel(
             source = MixpanelSource.from_config(config)
             if isinstance(config_file, str):
                 source = msgspec.structs.replace(source, config_file=config_file)
+            if isinstance(account, str):
+                source = msgspec.structs.replace(source, account=account)
             groups.append((source, replay_ids))
     summary = run_groups(
         groups,
@@ -368,6 +380,7 @@ def _aggregate_parallel(
             fetch_concurrency=concurrency,
             events=events,
             batch_rows=batch_rows,
+            mixpanel_events=mixpanel_events,
         ),
         progress=sys.stderr,
     )
@@ -903,3 +916,38 @@ def report_command(directory: str, out_file: Path, title: str, sessions: int, to
         fail(f"cannot write {out_file}: no such directory {out_file.parent}", 4)
     bundle.write_report(out_file, title=title, sessions=sessions, top=top)
     click.echo(f"replaykit: wrote {out_file}", err=True)
+
+
+@query_group.command("summary")
+@click.option("--per-replay", is_flag=True, help="Add each session's timeline.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=10,
+    show_default=True,
+    help="Targets listed per table (most clicked, most frustrating).",
+)
+@click.option(
+    "--max-replays",
+    type=click.IntRange(min=1, max=MAX_INT),
+    default=50,
+    show_default=True,
+    help="With --per-replay: at most this many session timelines.",
+)
+@_session_filters
+@click.pass_obj
+def summary_command(
+    directory: str, /, per_replay: bool, top: int, max_replays: int, **filters: Any
+) -> None:
+    """The bundle's markdown summary (for people and LLMs), per-session timelines with
+    --per-replay.
+
+    \b
+    Examples:
+      replaykit query bundle/ summary
+      replaykit query bundle/ summary --per-replay --max-replays 5 > summary.md
+    """
+    bundle = _chosen(_open(directory), filters)
+    text = bundle.summary_markdown(top=top, per_replay=per_replay, max_replays=max_replays)
+    sys.stdout.write(printable(text))
+    sys.stdout.flush()

@@ -178,7 +178,7 @@ def analyze(
 @click.option("--to", "to_date", metavar="DATE", help="Replay ids: last day (YYYY-MM-DD).")
 @click.option(
     "--margin-ms",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=2**31 - 1),
     default=0,
     show_default=True,
     help="Replay ids: widen each replay's window by this much on both sides.",

@@ -9,12 +9,17 @@ only, never from flags (they would show in shell history and ``ps``).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import logging
+import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import warnings
+import webbrowser
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, closing, contextmanager
 from functools import wraps
@@ -46,7 +51,7 @@ __all__ = [
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-RECORD_FORMATS = ("ndjson", "json", "table")
+RECORD_FORMATS = ("ndjson", "json", "table", "csv")
 WRITERS: dict[str, Callable[[Iterable[AnalyzedReplay], TextIO], None]] = {
     "markdown": write_markdown,
     "ndjson": write_ndjson,
@@ -104,13 +109,27 @@ def mixpanel_options(func: F) -> F:
         ),
         click.option(
             "--project-id",
-            type=click.IntRange(min=1),
+            type=click.IntRange(min=1, max=2**31 - 1),
             help="Mixpanel project id. [env: MP_PROJECT_ID]",
         ),
         click.option(
             "--region",
             type=click.Choice(["us", "eu", "in"]),
             help="Data residency region. [env: MP_REGION; default us]",
+        ),
+        click.option(
+            "--env",
+            "replay_env",
+            type=click.Choice(["prod", "dev"]),
+            help="Replay environment to sign for (Mixpanel's replay_env). [default: prod]",
+        ),
+        click.option(
+            "--account",
+            envvar="MP_ACCOUNT",
+            metavar="NAME",
+            help="A mixpanel-headless / `replaykit login` account in ~/.mp/config.toml "
+            "[env: MP_ACCOUNT; default: the file's active account when no MP_* "
+            "credentials are set].",
         ),
         click.option(
             "--config",
@@ -129,6 +148,8 @@ def config_from(params: dict[str, Any]) -> MixpanelConfig:
     """The config from the shared options (pops them from ``params``), env and file."""
     return MixpanelConfig.from_env(
         config_file=params.pop("config_file", None),
+        account=params.pop("account", None),
+        replay_env=params.pop("replay_env", None),
         base_url=params.pop("base_url", None),
         project_id=params.pop("project_id", None),
         region=params.pop("region", None),
@@ -136,10 +157,18 @@ def config_from(params: dict[str, Any]) -> MixpanelConfig:
 
 
 @contextmanager
-def open_client(config: MixpanelConfig) -> Iterator[tuple[BlockingPortal, MixpanelClient]]:
-    """A client living on one event loop in a helper thread, closed on the way out."""
+def open_client(
+    config: MixpanelConfig, *, max_files: int | None = None
+) -> Iterator[tuple[BlockingPortal, MixpanelClient]]:
+    """A client living on one event loop in a helper thread, closed on the way out.
+
+    ``max_files`` caps the chunk files walked per replay (``--max-files``)."""
     with start_blocking_portal() as portal:
         client = portal.call(_make_client, config)
+        if max_files is not None:
+            limits = msgspec.structs.replace(client.limits, max_files=max_files)
+            client.limits = limits
+            client._session.limits = limits
         try:
             yield portal, client
         finally:
@@ -287,8 +316,14 @@ def _iso(ms: int | None) -> str:
 def write_records(
     rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], out: TextIO
 ) -> None:
-    """NDJSON, a JSON array (streamed) or an aligned table of ``columns``."""
-    if fmt == "ndjson":
+    """NDJSON, a JSON array (streamed), CSV or an aligned table of ``columns``."""
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
+            out.flush()
+    elif fmt == "ndjson":
         for row in rows:
             out.write(_encoder.encode(row).decode() + "\n")
             out.flush()
@@ -311,6 +346,19 @@ def write_records(
     out.flush()
 
 
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return _encoder.encode(value).decode()
+    text = str(value)
+    # A cell a spreadsheet would run as a formula starts with =, +, - or @: quote it.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") and not _NUMBER.match(text) else text
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -320,6 +368,20 @@ def _cell(value: Any) -> str:
 
 
 # --- commands ------------------------------------------------------------------------------
+
+
+def mixpanel_events_option(func: F) -> F:
+    """``--mixpanel-events/--no-mixpanel-events`` (alias ``--no-events``), on by default."""
+    return click.option(
+        "--mixpanel-events/--no-mixpanel-events",
+        " /--no-events",
+        "mixpanel_events",
+        default=True,
+        show_default=True,
+        help="Join each Mixpanel replay's user's events (distinct_id, the mixpanel frame): "
+        "a user lookup per 200 replay ids and one export call per user. --no-events is "
+        "short for --no-mixpanel-events.",
+    )(func)
 
 
 def output_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
@@ -338,17 +400,26 @@ def output_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
 @click.option("--from", "from_date", metavar="DATE", help="First day (YYYY-MM-DD), inclusive.")
 @click.option("--to", "to_date", metavar="DATE", help="Last day (YYYY-MM-DD), inclusive.")
 @click.option("--user", "distinct_id", metavar="ID", help="Only this user's replays.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most N replays (newest first).")
+@click.option("--replay-id", "replay_ids", metavar="ID", multiple=True,
+              help="Only these replays (repeatable; not with --user).")  # fmt: skip
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=2**31 - 1), help="At most N replays (newest first)."
+)
 @output_option(RECORD_FORMATS, "ndjson")
 @mixpanel_options
 @with_warnings
-def list_command(output: str, **params: Any) -> None:
+def list_command(output: str, replay_ids: tuple[str, ...], **params: Any) -> None:
     """List Mixpanel session replays, newest first (default: the last 90 days).
 
     \b
-    Example:
+    Examples:
       replaykit list --user user-42 --from 2026-05-01 --to 2026-05-31 -o table
+      replaykit list --replay-id rid-1 --replay-id rid-2 -o csv
     """
+    if replay_ids and params.get("distinct_id"):
+        raise click.UsageError("pass --user or --replay-id, not both")
+    if replay_ids:
+        params["replay_ids"] = list(replay_ids)
     config = config_from(params)
     with open_client(config) as (portal, mp):
         found = mp.discover(**params)
@@ -403,24 +474,35 @@ def sign_command(
 @click.option("--from", "from_date", metavar="DATE", help="With --user: first day (YYYY-MM-DD).")
 @click.option("--to", "to_date", metavar="DATE", help="With --user: last day (YYYY-MM-DD).")
 @click.option(
-    "--limit", type=click.IntRange(min=1), help="At most N replays [default with --user: 20]."
+    "--limit",
+    type=click.IntRange(min=1, max=2**31 - 1),
+    help="At most N replays [default with --user: 20].",
 )
 @click.option(
     "--out-dir",
-    required=True,
     type=click.Path(file_okay=False),
     help="Directory for DIR/<replay id>.json files (created if needed).",
 )
 @click.option(
-    "--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
+    "--concurrency", type=click.IntRange(min=1, max=2**31 - 1), default=4, show_default=True,
     help="Replays fetched at once.",
 )  # fmt: skip
 @click.option(
     "--retention-days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**31 - 1),
     help="Retention of every replay (skips the lookup query).",
 )
-@output_option(RECORD_FORMATS, "ndjson")
+@click.option("--max-files", type=click.IntRange(min=1, max=2**31 - 1), metavar="N",
+              help="Chunk files walked per replay at most [default: 1000].")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    default="ndjson",
+    show_default=True,
+    metavar="FORMAT|FILE",
+    help="Records on stdout as ndjson, json, table or csv; or a FILE: write the one "
+    "replay given there, as a JSON array sorted by time (rrweb-player's input).",
+)
 @mixpanel_options
 @with_warnings
 def fetch_command(
@@ -429,9 +511,10 @@ def fetch_command(
     from_date: str | None,
     to_date: str | None,
     limit: int | None,
-    out_dir: str,
+    out_dir: str | None,
     concurrency: int,
     retention_days: int | None,
+    max_files: int | None,
     output: str,
     **params: Any,
 ) -> None:
@@ -445,12 +528,21 @@ def fetch_command(
     Examples:
       replaykit fetch rid-1 rid-2 --out-dir replays/
       replaykit fetch --user user-42 --limit 5 --out-dir replays/
+      replaykit fetch rid-1 -o rid-1.json
     """
     if bool(replay_ids) == bool(distinct_id):
         raise click.UsageError("pass replay ids or --user, not both (and at least one)")
+    if output not in RECORD_FORMATS:
+        if out_dir is not None or distinct_id is not None or len(replay_ids) != 1:
+            raise click.UsageError("-o FILE takes exactly one replay id (and no --out-dir)")
+        config = config_from(params)
+        _fetch_to_file(config, replay_ids[0], Path(output), retention_days, max_files)
+        return
+    if out_dir is None:
+        raise click.UsageError("pass --out-dir DIR (or -o FILE for one replay)")
     config = config_from(params)
     failures: list[int] = []
-    with open_client(config) as (portal, mp):
+    with open_client(config, max_files=max_files) as (portal, mp):
         items: Any = list(replay_ids)
         total: int | None = len(replay_ids)
         if distinct_id is not None:
@@ -487,6 +579,48 @@ def fetch_command(
         )
     if failures:
         sys.exit(failures[0])
+
+
+def _fetch_to_file(
+    config: MixpanelConfig,
+    replay_id: str,
+    target: Path,
+    retention_days: int | None,
+    max_files: int | None,
+) -> None:
+    """``fetch ID -o FILE``: the replay's events sorted by time, written atomically."""
+    if target.exists():
+        click.echo(f"replaykit: {target} exists already; nothing fetched", err=True)
+        return
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".replaykit-fetch-", dir=parent))
+    try:
+        with open_client(config, max_files=max_files) as (portal, mp):
+            stage = mp.download([replay_id], staging, retention_days=retention_days)
+            (result,) = list(iterate_stage(portal, stage))
+        if result.failure is not None:
+            click.echo(
+                f"replaykit: error: {printable(replay_id)}: {printable(result.failure.message)}",
+                err=True,
+            )
+            sys.exit(result.failure.exit_code)
+        assert result.path is not None
+        events = msgspec.json.decode(Path(result.path).read_bytes())
+        events.sort(key=_stamp)  # stable: files overlap and are sorted per file only
+        temp = staging / "sorted.json"
+        temp.write_bytes(msgspec.json.encode(events))
+        os.replace(temp, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    click.echo(
+        f"replaykit: fetched {printable(replay_id)}: {len(events)} events -> {target}", err=True
+    )
+
+
+def _stamp(event: Any) -> float:
+    value = event.get("timestamp") if isinstance(event, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def _status(result: Any) -> str:
@@ -533,10 +667,12 @@ def analyzed_from_mixpanel(
     concurrency: int,
     on_missing_config: Callable[[ConfigError], None],
     signals: str | None = None,
+    mixpanel_events: bool = False,
 ) -> Generator[AnalyzedReplay, None, None]:
     """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it.
 
-    ``signals`` names the preset to detect frustration signals with, if any."""
+    ``signals`` names the preset to detect frustration signals with, if any;
+    ``mixpanel_events`` joins each replay's Mixpanel events."""
     try:
         config = config_from(params)
     except ConfigError as exc:
@@ -544,7 +680,12 @@ def analyzed_from_mixpanel(
         return
     with open_client(config) as (portal, mp):
         progress = Progress(len(replay_ids))
-        stage = mp.analyze(replay_ids, concurrency=concurrency, signals=signals)
+        stage = mp.analyze(
+            replay_ids,
+            concurrency=concurrency,
+            signals=signals,
+            mixpanel_events=mixpanel_events,
+        )
         for replay in iterate_stage(portal, stage):
             progress.step(replay.replay_id)
             yield replay
@@ -560,16 +701,19 @@ def user_replays(
     from_date: str | None,
     to_date: str | None,
     concurrency: int,
+    mixpanel_events: bool = True,
+    max_files: int | None = None,
 ) -> Generator[AnalyzedReplay, None, None]:
     """A user's newest replays, analyzed (for ``for-user``); close it when done with it."""
     config = config_from(params)
-    with open_client(config) as (portal, mp):
+    with open_client(config, max_files=max_files) as (portal, mp):
         stage = mp.replays_for_user(
             distinct_id,
             limit=limit,
             from_date=from_date,
             to_date=to_date,
             concurrency=concurrency,
+            mixpanel_events=mixpanel_events,
         )
         progress = Progress(None)
         for replay in iterate_stage(portal, stage):
@@ -580,7 +724,7 @@ def user_replays(
 
 def mixpanel_commands() -> list[click.Command]:
     """The commands this module adds to the ``replaykit`` group."""
-    return [list_command, sign_command, fetch_command, for_user_command]
+    return [list_command, sign_command, fetch_command, for_user_command, login_command]
 
 
 def check_ids(replay_ids: Iterable[str]) -> None:
@@ -592,13 +736,22 @@ def check_ids(replay_ids: Iterable[str]) -> None:
 
 @click.command("for-user")
 @click.argument("distinct_id")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1, max=2**31 - 1), default=20, show_default=True,
               help="The user's N newest replays.")  # fmt: skip
 @click.option("--from", "from_date", metavar="DATE", help="First day (YYYY-MM-DD), inclusive.")
 @click.option("--to", "to_date", metavar="DATE", help="Last day (YYYY-MM-DD), inclusive.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
+@click.option("--concurrency", type=click.IntRange(min=1, max=2**31 - 1), default=4, show_default=True,
               help="Replays fetched at once.")  # fmt: skip
 @output_option(("markdown", "ndjson", "json", "table"), "markdown")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write DIR/<replay id>.md per replay (its timeline and Mixpanel events) and "
+    "DIR/index.json; atomic, and replays with a file already are not fetched again.",
+)
+@click.option("--max-files", type=click.IntRange(min=1, max=2**31 - 1), metavar="N",
+              help="Chunk files walked per replay at most [default: 1000].")  # fmt: skip
+@mixpanel_events_option
 @mixpanel_options
 @with_warnings
 def for_user_command(
@@ -608,6 +761,9 @@ def for_user_command(
     to_date: str | None,
     concurrency: int,
     output: str,
+    out_dir: Path | None,
+    max_files: int | None,
+    mixpanel_events: bool,
     **params: Any,
 ) -> None:
     """Analyze a user's newest Mixpanel replays (default: the last 90 days).
@@ -615,11 +771,29 @@ def for_user_command(
     Output formats as for ``analyze``. A replay that fails is reported on stderr and the
     others continue (the exit code is the first failure's).
 
+    With --out-dir, one markdown file per replay and an index.json (one entry per
+    replay: user, start, duration, counts, file) go to the directory instead; run it
+    again after an interruption and only the missing replays are fetched.
+
     \b
-    Example:
+    Examples:
       replaykit for-user user-42 --limit 5 -o ndjson
+      replaykit for-user user-42 --out-dir user-42/
     """
     failures: list[int] = []
+    if out_dir is not None:
+        _for_user_to_dir(
+            distinct_id,
+            out_dir,
+            params,
+            limit=limit,
+            from_date=from_date,
+            to_date=to_date,
+            concurrency=concurrency,
+            mixpanel_events=mixpanel_events,
+            max_files=max_files,
+        )
+        return
 
     source = user_replays(
         distinct_id,
@@ -628,6 +802,8 @@ def for_user_command(
         from_date=from_date,
         to_date=to_date,
         concurrency=concurrency,
+        mixpanel_events=mixpanel_events,
+        max_files=max_files,
     )
 
     def good() -> Iterator[AnalyzedReplay]:
@@ -645,5 +821,205 @@ def for_user_command(
     with closing(source):  # ends the event loop thread however writing ends
         WRITERS[output](good(), sys.stdout)
     sys.stdout.flush()
+    if failures:
+        sys.exit(failures[0])
+
+
+# The browser opener is a seam for tests (they play the browser); the CLI never swaps it.
+open_browser: Callable[[str], object] = webbrowser.open
+
+
+@click.command("login")
+@click.option("--account", default="default", show_default=True, metavar="NAME",
+              help="Name to store the account under.")  # fmt: skip
+@click.option("--region", type=click.Choice(["us", "eu", "in"]), default="us",
+              show_default=True, help="Data residency region to sign in to.")  # fmt: skip
+@click.option("--project-id", type=click.IntRange(min=1, max=2**31 - 1),
+              help="Default project (when the user sees several).")  # fmt: skip
+@click.option("--base-url", envvar=BASE_URL_ENV, metavar="URL",
+              help="One origin serving Mixpanel (a proxy, the local fake).")  # fmt: skip
+@click.option("--no-browser", is_flag=True, help="Print the sign-in URL; do not open a browser.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Seconds to wait for the browser.")  # fmt: skip
+def login_command(
+    account: str,
+    region: str,
+    project_id: int | None,
+    base_url: str | None,
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """Sign in to Mixpanel in the browser (OAuth with PKCE) and store the account.
+
+    The tokens go to ~/.mp/accounts/NAME/tokens.json (mode 0600) and the account to
+    ~/.mp/config.toml ($MP_STORAGE_DIR and $MP_CONFIG_PATH move them), in the files'
+    mixpanel-headless format; every Mixpanel command then uses it (--account NAME or
+    MP_ACCOUNT picks one; an expired token is refreshed). Nothing secret is printed.
+
+    \b
+    Example:
+      replaykit login --account work --region eu
+    """
+    from ..sources.mixpanel._login import login
+
+    def show(url: str) -> None:
+        click.echo(f"replaykit: open this URL to sign in:\n  {url}", err=True)
+
+    result = login(
+        account,
+        region=region,
+        project_id=project_id,
+        base_url=base_url,
+        open_browser=(lambda url: None) if no_browser else open_browser,
+        on_url=show,
+        timeout=timeout,
+    )
+    who = f" as {printable(result.email)}" if result.email else ""
+    if result.project_id is not None:
+        project = f"project {result.project_id}"
+    else:
+        choices = ", ".join(f"{k} ({printable(v)})" for k, v in sorted(result.projects.items()))
+        project = "no default project"
+        click.echo(
+            "replaykit: warning: pass --project-id or set MP_PROJECT_ID to choose a project"
+            + (f": {choices}" if choices else ""),
+            err=True,
+        )
+    click.echo(
+        f"signed in{who}: account {result.account}, {project}, region {result.region} "
+        f"({result.config_path})"
+    )
+
+
+def replay_markdown(replay: AnalyzedReplay) -> str:
+    """One replay's file for ``for-user --out-dir``: a header, the timeline, its events."""
+    lines = [replay.markdown().rstrip(), ""]
+    facts = [
+        ("user", replay.distinct_id),
+        ("start", _iso(replay.start_timestamp)),
+        ("duration", f"{replay.duration_ms / 1000:.1f}s"),
+        ("pages", " → ".join(replay.page_path()) or None),
+    ]
+    lines += [f"- {k}: {v}" for k, v in facts if v]
+    if replay.mixpanel_events:
+        start = replay.start_timestamp or replay.mixpanel_events[0].time_ms
+        lines += ["", f"## Mixpanel events ({len(replay.mixpanel_events)})", ""]
+        for e in replay.mixpanel_events:
+            count = f" (x{e.count})" if e.count > 1 else ""
+            lines.append(f"- {(e.time_ms - start) / 1000:.1f}s: {e.name}{count}")
+    return "\n".join(lines) + "\n"
+
+
+def _index_entry(replay: AnalyzedReplay, file: str | None) -> dict[str, Any]:
+    return {
+        "replay_id": replay.replay_id,
+        "distinct_id": replay.distinct_id,
+        "start": _iso(replay.start_timestamp),
+        "start_time_ms": replay.start_timestamp,
+        "duration_ms": replay.duration_ms,
+        "n_actions": len(replay.actions),
+        "n_signals": len(replay.signals),
+        "n_mp_events": len(replay.mixpanel_events),
+        "entry_url": next((a.url for a in replay.actions if a.url), None),
+        "file": file,
+        "failure": replay.failure.message if replay.failure is not None else None,
+    }
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(temp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _for_user_to_dir(
+    distinct_id: str,
+    out_dir: Path,
+    params: dict[str, Any],
+    *,
+    limit: int,
+    from_date: str | None,
+    to_date: str | None,
+    concurrency: int,
+    mixpanel_events: bool,
+    max_files: int | None,
+) -> None:
+    """``for-user --out-dir``: DIR/<replay>.md per replay plus DIR/index.json."""
+    from ..sources.mixpanel import safe_filename
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out_dir}: {exc.strerror or type(exc).__name__}") from None
+    index_path = out_dir / "index.json"
+    previous: dict[str, dict[str, Any]] = {}
+    try:
+        old = msgspec.json.decode(index_path.read_bytes())
+        if isinstance(old, list):
+            previous = {e["replay_id"]: e for e in old if isinstance(e, dict) and "replay_id" in e}
+    except (OSError, msgspec.DecodeError):
+        pass
+    config = config_from(params)
+    failures: list[int] = []
+    entries: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    counts = {"written": 0, "present": 0, "failed": 0}
+    with open_client(config, max_files=max_files) as (portal, mp):
+        found = list(
+            iterate_gen(
+                portal,
+                mp.discover(
+                    distinct_id=distinct_id, from_date=from_date, to_date=to_date, limit=limit
+                ),
+            )
+        )
+        todo = []
+        for d in found:
+            order.append(d.replay_id)
+            name = safe_filename(d.replay_id).removesuffix(".json") + ".md"
+            if (out_dir / name).is_file():
+                counts["present"] += 1
+                entries[d.replay_id] = previous.get(d.replay_id) or {
+                    "replay_id": d.replay_id,
+                    "distinct_id": d.distinct_id,
+                    "start_time_ms": d.start_time_ms,
+                    "file": name,
+                }
+            else:
+                todo.append(d)
+        stage = mp.analyze(todo, concurrency=concurrency, mixpanel_events=mixpanel_events)
+        progress = Progress(len(todo))
+        for replay in iterate_stage(portal, stage):
+            progress.step(replay.replay_id)
+            if replay.failure is not None:
+                counts["failed"] += 1
+                failures.append(replay.failure.exit_code)
+                click.echo(
+                    f"replaykit: error: {printable(replay.replay_id)}: "
+                    f"{printable(replay.failure.message)}",
+                    err=True,
+                )
+                entries[replay.replay_id] = _index_entry(replay, None)
+                continue
+            name = safe_filename(replay.replay_id).removesuffix(".json") + ".md"
+            _write_atomic(out_dir / name, replay_markdown(replay).encode())
+            entries[replay.replay_id] = _index_entry(replay, name)
+            counts["written"] += 1
+            # Written as it goes: an interrupted run still leaves an index of what is there.
+            index = [entries[r] for r in order if r in entries]
+            _write_atomic(index_path, msgspec.json.format(msgspec.json.encode(index)))
+    index = [entries[r] for r in order if r in entries]
+    _write_atomic(index_path, msgspec.json.format(msgspec.json.encode(index)))
+    click.echo(
+        f"{len(order)} replays of {printable(distinct_id)}: {counts['written']} written, "
+        f"{counts['present']} already present, {counts['failed']} failed"
+    )
+    click.echo(f"index: {index_path}")
     if failures:
         sys.exit(failures[0])

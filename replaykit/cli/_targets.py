@@ -51,7 +51,7 @@ format_option = click.option(
 
 max_input_option = click.option(
     "--max-input-mb",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**31 - 1),
     default=DEFAULT_MAX_INPUT_BYTES // (1 << 20),
     show_default=True,
     help="Largest input (after decompression) read per recording, in MiB.",
@@ -59,7 +59,7 @@ max_input_option = click.option(
 
 concurrency_option = click.option(
     "--concurrency",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=2**31 - 1),
     default=4,
     show_default=True,
     help="Mixpanel replays fetched at once.",
@@ -113,6 +113,7 @@ def analyzed_targets(
     max_input_bytes: int,
     concurrency: int,
     failures: list[int],
+    mixpanel_events: bool = False,
 ) -> Iterator[Iterator[AnalyzedReplay]]:
     """Local recordings, then Mixpanel replays, analyzed lazily as one stream.
 
@@ -140,6 +141,7 @@ def analyzed_targets(
             concurrency=concurrency,
             on_missing_config=missing_mixpanel(targets.replay_ids, failures),
             signals=signals,
+            mixpanel_events=mixpanel_events,
         )
         if targets.replay_ids
         else _empty()

@@ -90,6 +90,8 @@ class MixpanelSource(msgspec.Struct, frozen=True, kw_only=True, tag="mixpanel"):
     timeouts: Timeouts | None = None
     config_file: str | None = None
     retention_days: int | None = None
+    account: str | None = None
+    """A ``~/.mp`` account name (``--account``): a name, never its credentials."""
 
     @classmethod
     def from_config(
@@ -110,6 +112,7 @@ class MixpanelSource(msgspec.Struct, frozen=True, kw_only=True, tag="mixpanel"):
         """This worker's config: these fields plus credentials from its env or file."""
         return MixpanelConfig.from_env(
             config_file=self.config_file,
+            account=self.account,
             project_id=self.project_id,
             region=self.region,
             base_url=self.base_url,
@@ -133,6 +136,10 @@ class ChunkOptions(msgspec.Struct, frozen=True, kw_only=True):
     fetch_concurrency: int = 4
     events: bool = False
     batch_rows: int = DEFAULT_CHUNK_ROWS
+    mixpanel_events: bool = True
+    """Mixpanel replays: join each user's Mixpanel events (``distinct_id`` and the
+    ``mixpanel`` frame). One user lookup per chunk's ids and one export call per user and
+    chunk, within the client's Query API limits."""
 
 
 class ChunkTask(msgspec.Struct, frozen=True, kw_only=True):
@@ -423,6 +430,7 @@ async def _mixpanel_chunk(
         options=opts.options,
         retention_days=source.retention_days,
         signals=opts.signals,
+        mixpanel_events=opts.mixpanel_events,
     )
     async with stage as replays:
         async for replay in replays:

@@ -395,6 +395,7 @@ def analyze(
     events: bool = False,
     retention_days: int | None = None,
     batch_rows: int = DEFAULT_CHUNK_ROWS,
+    mixpanel_events: bool = True,
     on_error: Literal["record", "raise"] = "record",
     max_retries: int = 3,
     progress: bool | TextIO = True,
@@ -424,6 +425,9 @@ def analyze(
       ``max_retries`` more times); its parts are replaced, never duplicated.
     - ``fetch_concurrency``: Mixpanel replays each worker fetches at once. Pass
       ``retention_days`` (or descriptors) to skip the per-chunk retention lookup.
+    - ``mixpanel_events`` (default on): Mixpanel replays get their user's Mixpanel events
+      joined (``distinct_id`` in ``sessions``, rows in ``mixpanel``), as
+      :meth:`~replaykit.MixpanelClient.analyze` with ``mixpanel_events=True`` does.
     - ``on_error="record"`` (default): a replay that fails is a failed session and listed
       in ``RunSummary.failures``; a chunk that cannot run at all makes its replays failed
       sessions. ``"raise"``: the first failure raises (the directory then has no manifest).
@@ -446,6 +450,7 @@ def analyze(
         fetch_concurrency=fetch_concurrency,
         events=events,
         batch_rows=batch_rows,
+        mixpanel_events=mixpanel_events,
     )
     return run_groups(
         [(spec, items)],

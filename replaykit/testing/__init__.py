@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from msgspec import Struct as _Struct
 
 from ._fake_mixpanel import FakeMixpanel, FakeReplay, FaultRule, Faults, LoggedRequest
+from ._fake_oauth import FakeOAuth
 from ._truth import (
     KindScore,
     TruthItem,
@@ -31,6 +32,7 @@ from ._truth import (
 
 __all__ = [
     "FakeMixpanel",
+    "FakeOAuth",
     "FakeReplay",
     "FaultRule",
     "Faults",

@@ -109,9 +109,11 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 import anyio.to_thread
 import msgspec
 
+from ._fake_oauth import FakeOAuth
+
 __all__ = ["FakeMixpanel", "FakeReplay", "FaultRule", "Faults", "LoggedRequest", "Route"]
 
-Route = Literal["insights", "sign", "cdn", "export", "other"]
+Route = Literal["insights", "sign", "cdn", "export", "oauth", "other"]
 FaultAction = Literal[
     "status",
     "reset",
@@ -348,6 +350,7 @@ class FakeMixpanel:
         self._thread: threading.Thread | None = None
         self.server_errors: list[BaseException] = []
         self._url: str | None = None
+        self.oauth: FakeOAuth | None = None
 
     # ----------------------------------------------------------------- building
 
@@ -416,6 +419,13 @@ class FakeMixpanel:
         event = {"event": name, "properties": {**props, **properties}}
         self.extra_events.append(event)
         return event
+
+    def enable_oauth(self, **kwargs: Any) -> FakeOAuth:
+        """Serve Mixpanel's OAuth endpoints and ``/api/app/me`` too (:class:`FakeOAuth`,
+        on this fake's clock); the access tokens it issues work on every API route."""
+        if self.oauth is None:
+            self.oauth = FakeOAuth(clock=self.now, **kwargs)
+        return self.oauth
 
     def inject(self, route: Route, action: FaultAction = "status", **kwargs: Any) -> FaultRule:
         """Add a :class:`FaultRule` (``fake.inject("cdn", "status", status=429, on_call=2)``)."""
@@ -809,6 +819,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.route = "cdn"
         elif path == "/api/2.0/export":
             self.route = "export"
+        elif path.startswith("/oauth/") or path == "/api/app/me":
+            self.route = "oauth"
         self.status, self.fault, self.rule, self.logged, self.left = 0, None, None, False, False
         self.replay_id, self.chunk, self.token_id, self.body = None, None, None, None
         self.env = ""
@@ -844,13 +856,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         if "authorization" in headers:
             headers["authorization"] = "REDACTED"
+        body = self.body
+        if self.route == "oauth" and isinstance(body, str):
+            body = "REDACTED"  # codes, verifiers and refresh tokens
         entry = LoggedRequest(
             route=self.route,
             method=self.command,
             path=self.url.path,
             params=params,
             headers=headers,
-            body=self.body,
+            body=body,
             status=self.status,
             fault=self.fault,
             replay_id=self.replay_id,
@@ -956,6 +971,8 @@ class _Handler(BaseHTTPRequestHandler):
         basic = base64.b64encode(f"{fake.username}:{fake.secret}".encode()).decode()
         ok = hmac.compare_digest(auth.encode(), f"Basic {basic}".encode())
         ok |= hmac.compare_digest(auth.encode(), f"Bearer {fake.oauth_token}".encode())
+        scheme, _, token = auth.partition(" ")
+        ok |= fake.oauth is not None and scheme == "Bearer" and fake.oauth.accepts(token)
         return ok and not fake.faults.reject_credentials
 
     # --------------------------------------------------------------- routes
@@ -1001,7 +1018,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.rule = rule
         if self.route == "cdn":
             self._route_cdn(path, query, cdn)
-        elif self.route == "other":
+        elif self.route == "oauth" and fake.oauth is not None:
+            auth = self.headers.get("Authorization", "")
+            status, answer, extra = fake.oauth.handle(self.command, path, query, self.body, auth)
+            self._send(status, answer, extra)
+        elif self.route in ("other", "oauth"):
             self._send(404, {"error": f"no such endpoint: {path}"})
         elif not self._authorized():
             self._send(401, {"error": "Invalid username or secret", "status": "error"})

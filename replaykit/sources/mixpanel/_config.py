@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import time
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from ..._errors import ConfigError
+from ._accounts import ACCOUNT_ENV, account_settings
 
 __all__ = ["BASE_URL_ENV", "CONFIG_FILE_ENV", "MixpanelConfig", "Region", "Timeouts"]
 
@@ -57,6 +59,7 @@ _ENV_KEYS: Final[dict[str, str]] = {
     "MP_WORKSPACE_ID": "workspace_id",
     BASE_URL_ENV: "base_url",
 }
+_CREDENTIALS: Final = ("username", "secret", "oauth_token")
 _FILE_KEYS: Final = frozenset(
     {"username", "secret", "oauth_token", "project_id", "region", "workspace_id", "base_url"}
 )
@@ -157,7 +160,7 @@ class MixpanelConfig(msgspec.Struct, frozen=True, kw_only=True):
                 raise ConfigError("a service account needs both username and secret")
             raise ConfigError(
                 "no Mixpanel credentials: set MP_USERNAME and MP_SECRET (service account) "
-                "or MP_OAUTH_TOKEN"
+                "or MP_OAUTH_TOKEN, or sign in with `replaykit login`"
             )
         if self.base_url is not None:
             # Frozen: normalise through the struct's own setattr escape hatch.
@@ -212,9 +215,16 @@ class MixpanelConfig(msgspec.Struct, frozen=True, kw_only=True):
         environ: Mapping[str, str] | None = None,
         *,
         config_file: str | os.PathLike[str] | None = None,
+        account: str | None = None,
         **overrides: Any,
     ) -> MixpanelConfig:
         """Build a config from arguments, then ``MP_*`` variables, then the config file.
+
+        Without credentials from those, or when an account is named (``account=`` or
+        ``MP_ACCOUNT``), a mixpanel-headless account is read from ``$MP_CONFIG_PATH`` /
+        ``~/.mp/config.toml`` (the named one, else ``[active].account``): its credentials,
+        region and ``default_project``; an expired ``oauth_browser`` token is refreshed once
+        with its refresh token (see :mod:`._accounts`; ``replaykit login`` creates one).
 
         ``overrides`` are field names (``project_id=``, ``region=``, ``base_url=``, ...);
         ``None`` values are ignored, so CLI options can be passed through unchanged.
@@ -227,11 +237,25 @@ class MixpanelConfig(msgspec.Struct, frozen=True, kw_only=True):
         if unknown:
             raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = _read_file(config_file, env)
-        for var, key in _ENV_KEYS.items():
-            raw = env.get(var, "").strip()
-            if raw:
-                values[key] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        from_vars = {key: env.get(var, "").strip() for var, key in _ENV_KEYS.items()}
+        from_vars = {k: v for k, v in from_vars.items() if v}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        named = account or env.get(ACCOUNT_ENV, "").strip() or None
+        has_credentials = any(
+            layer.get(k) for layer in (values, from_vars, given) for k in _CREDENTIALS
+        )
+        if named is not None or not has_credentials:
+            # A mixpanel-headless account (~/.mp): below the replaykit file, or above it
+            # when named (MP_ACCOUNT / account=); the MP_* variables still win.
+            base_url = given.get("base_url") or from_vars.get("base_url") or values.get("base_url")
+            found = account_settings(env, named, base_url=base_url, clock=time.time)
+            if found is not None and named is not None:
+                values = {k: v for k, v in values.items() if k not in _CREDENTIALS}
+                values.update(found)
+            elif found is not None:
+                values = {**found, **values}
+        values.update(from_vars)
+        values.update(given)
         if "project_id" not in values:
             raise ConfigError("no Mixpanel project id: set MP_PROJECT_ID or pass project_id")
         values["project_id"] = _as_int("project_id", values["project_id"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Any, Final
 
 import httpx
@@ -22,6 +22,7 @@ import msgspec
 
 from ..._api import AnalyzedReplay
 from ..._errors import InvalidResponseError, QueryError, TransientError, UsageError
+from ..._mixpanel_event import MixpanelEvent
 from ._discover import DEFAULT_LOOKBACK_DAYS, DateArg, ReplayDescriptor, parse_day
 from ._http import Session
 
@@ -38,23 +39,6 @@ __all__ = [
 
 UNKNOWN_END_MS: Final = 24 * 3600 * 1000
 """Window length assumed when a replay's end is unknown (a descriptor, not yet fetched)."""
-
-
-class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """One Mixpanel event of a replay's user during that replay.
-
-    ``time_ms`` is epoch milliseconds; ``properties`` are the event's properties as
-    exported (``time`` and ``distinct_id`` included), or the requested properties for the
-    Insights join. ``count`` is how many identical events the row stands for (the Insights
-    join groups by second; export rows are single events).
-    """
-
-    replay_id: str
-    name: str
-    time_ms: int
-    distinct_id: str | None
-    properties: dict[str, Any]
-    count: int = 1
 
 
 class _Line(msgspec.Struct):
@@ -170,7 +154,7 @@ async def _export(
     start: dt.date,
     end: dt.date,
     names: Sequence[str] | None,
-) -> AsyncIterator[_Line]:
+) -> AsyncGenerator[_Line, None]:
     """The export's event lines, streamed.
 
     The body is NDJSON, one event per ``\\n``-terminated line. A body that breaks off (read

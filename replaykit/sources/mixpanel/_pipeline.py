@@ -15,15 +15,17 @@ errors that doom every replay (credentials, permissions, configuration) end the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from typing import Final, TypeVar
 
 import anyio
+import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..._api import AnalyzedReplay, ReplayFailure
+from ..._api import DEFAULT_MAX_KEPT_EVENTS, AnalyzedReplay, RawEvents, ReplayFailure
 from ..._errors import (
     AuthenticationError,
     ConfigError,
@@ -32,6 +34,7 @@ from ..._errors import (
     ReplayNotFoundError,
     SessionReplayAccessError,
 )
+from ..._mixpanel_event import MixpanelEvent
 from ...analysis._activity import active_time
 from ...analysis._analyzer import ReplayAnalyzer
 from ...analysis._options import AnalyzerOptions
@@ -42,6 +45,7 @@ from ...rrweb._model import EventChunk
 from ._discover import ReplayDescriptor, discover
 from ._fetch import Walk, decoded_delivery
 from ._http import Session
+from ._join import EventJoin, join_failed, owners
 from ._sign import SignedReplay, sign_batch
 
 __all__ = [
@@ -88,9 +92,12 @@ async def analyze_one(
     signed: SignedReplay,
     options: AnalyzerOptions | None,
     signals: SignalConfig | str | None = None,
+    join: EventJoin | None = None,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
 ) -> AnalyzedReplay:
     """Walk one replay and analyze its chunks as they arrive (and detect ``signals`` with
-    that config or preset when given)."""
+    that config or preset when given; with ``join``, add the user's Mixpanel events)."""
     analyzer = ReplayAnalyzer(target.replay_id, options)
     actions = []
 
@@ -100,7 +107,16 @@ async def analyze_one(
         actions.extend(await anyio.to_thread.run_sync(analyzer.feed, chunk))
 
     walk = Walk(session, target, signed, resign_for(session, target.replay_id))
-    deliver, finish = decoded_delivery(target.replay_id, feed)
+    decode, finish = decoded_delivery(target.replay_id, feed)
+    kept = RawEvents(max_kept_events) if keep_events else None
+
+    async def deliver(index: int, body: bytes) -> None:
+        if kept is not None:
+            # The chunk file as Mixpanel stored it (bounded): rrweb-player's input.
+            with contextlib.suppress(msgspec.DecodeError):
+                kept.extend(msgspec.json.decode(body))
+        await decode(index, body)
+
     await walk.run(deliver)
     await finish(walk.truncated)
     actions.extend(analyzer.finish())
@@ -109,6 +125,17 @@ async def analyze_one(
         if signals is not None
         else []
     )
+    distinct_id = target.distinct_id
+    joined: list[MixpanelEvent] = []
+    if join is not None:
+        try:
+            distinct_id, joined = await join.join(
+                target.replay_id, distinct_id, analyzer.start_timestamp, analyzer.end_timestamp
+            )
+        except FATAL:
+            raise
+        except MixpanelError as exc:
+            join_failed(target.replay_id, exc)
     return AnalyzedReplay(
         replay_id=target.replay_id,
         source=f"mixpanel:{target.replay_id}",
@@ -119,7 +146,22 @@ async def analyze_one(
         visits=page_visits(actions, analyzer.tape),
         start_timestamp=analyzer.start_timestamp,
         end_timestamp=analyzer.end_timestamp,
+        distinct_id=distinct_id,
+        mixpanel_events=joined,
+        events=kept.events if kept is not None else None,
+        events_truncated=kept.truncated if kept is not None else False,
     )
+
+
+async def _owners(session: Session, ids: list[str]) -> dict[str, str]:
+    """Who recorded ``ids`` (for the events join); a failed lookup only costs the users."""
+    try:
+        return await owners(session, ids)
+    except FATAL:
+        raise
+    except MixpanelError as exc:
+        logger.warning("user lookup failed (%s); joining the tagged events instead", exc)
+        return {}
 
 
 async def _hydrate(session: Session, ids: list[str]) -> list[ReplayDescriptor]:
@@ -148,9 +190,10 @@ async def _resolve(
     skip: Callable[[str], R | None] | None,
     targets: MemoryObjectSendStream[ReplayDescriptor],
     out: MemoryObjectSendStream[R],
+    join: EventJoin | None = None,
 ) -> None:
     async with targets, out:
-        pending: list[str] = []
+        pending: list[ReplayInput] = []
         taken = 0
         # One result per replay id: a repeated id is dropped, so no two workers ever walk
         # (or write the file of) the same replay at once.
@@ -164,9 +207,38 @@ async def _resolve(
             return True
 
         async def flush() -> None:
-            for d in await _hydrate(session, pending):
-                await targets.send(d)
+            unknown = [x for x in pending if isinstance(x, str)]
+            looked_up = (
+                {d.replay_id: d for d in await _hydrate(session, unknown)} if unknown else {}
+            )
+            ready = [looked_up[x] if isinstance(x, str) else x for x in pending]
             pending.clear()
+            if join is not None:
+                need = [d.replay_id for d in ready if d.distinct_id is None]
+                who = await _owners(session, need) if need else {}
+                ready = [
+                    msgspec.structs.replace(d, distinct_id=who[d.replay_id])
+                    if d.replay_id in who
+                    else d
+                    for d in ready
+                ]
+                for d in ready:
+                    join.plan(d)
+            for d in ready:
+                await targets.send(d)
+
+        async def send(d: ReplayDescriptor) -> None:
+            if join is not None and d.distinct_id is None:
+                await queue(d)  # its user is looked up with the next batch
+            else:
+                if join is not None:
+                    join.plan(d)
+                await targets.send(d)
+
+        async def queue(item: ReplayInput) -> None:
+            pending.append(item)
+            if len(pending) >= _HYDRATE_BATCH:
+                await flush()
 
         async def take(item: ReplayInput) -> None:
             rid = item if isinstance(item, str) else item.replay_id
@@ -174,13 +246,11 @@ async def _resolve(
             if done is not None:
                 await out.send(done)
             elif isinstance(item, ReplayDescriptor):
-                await targets.send(item)
+                await send(item)
             elif retention_days is not None:
-                await targets.send(ReplayDescriptor(replay_id=item, retention_days=retention_days))
+                await send(ReplayDescriptor(replay_id=item, retention_days=retention_days))
             else:
-                pending.append(item)
-                if len(pending) >= _HYDRATE_BATCH:
-                    await flush()
+                await queue(item)
 
         if isinstance(items, AsyncIterable):
             iterator = aiter(items)
@@ -274,6 +344,7 @@ async def run_pipeline(
     limit: int | None = None,
     retention_days: int | None = None,
     skip: Callable[[str], R | None] | None = None,
+    join: EventJoin | None = None,
 ) -> None:
     """Run the stages for ``items`` and send one result per replay on ``out``.
 
@@ -282,13 +353,16 @@ async def run_pipeline(
     ``work(descriptor, signed)`` produces a replay's result; an error of the replay turns
     into ``failed(replay_id, error)``. ``skip(replay_id)`` may answer for a replay without
     any request (e.g. a download that exists). Results arrive in completion order.
+    With ``join`` (the events join), replays whose user is unknown are looked up in
+    batches (:func:`~._join.owners`) before they are signed, and every replay is planned
+    into the join so each user's events are exported once.
     """
     batch = session.limits.sign_batch
     target_send, target_recv = anyio.create_memory_object_stream[ReplayDescriptor](batch)
     job_send, job_recv = anyio.create_memory_object_stream[Job](0)
     async with anyio.create_task_group() as tg, job_recv, out:
         tg.start_soon(
-            _resolve, session, items, limit, retention_days, skip, target_send, out.clone()
+            _resolve, session, items, limit, retention_days, skip, target_send, out.clone(), join
         )
         tg.start_soon(_sign, session, target_recv, job_send)
         for _ in range(concurrency):
