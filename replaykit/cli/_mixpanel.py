@@ -740,8 +740,13 @@ def check_ids(replay_ids: Iterable[str]) -> None:
               help="The user's N newest replays.")  # fmt: skip
 @click.option("--from", "from_date", metavar="DATE", help="First day (YYYY-MM-DD), inclusive.")
 @click.option("--to", "to_date", metavar="DATE", help="Last day (YYYY-MM-DD), inclusive.")
-@click.option("--concurrency", type=click.IntRange(min=1, max=2**31 - 1), default=4, show_default=True,
-              help="Replays fetched at once.")  # fmt: skip
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=2**31 - 1),
+    default=4,
+    show_default=True,
+    help="Replays fetched at once.",
+)
 @output_option(("markdown", "ndjson", "json", "table"), "markdown")
 @click.option(
     "--out-dir",
