@@ -17,6 +17,8 @@ Definitions (documented in ``frustration-signals.md`` §3 "edge cases", made pre
   :data:`AMBIENT_MIN_TOUCHES` times in the :data:`AMBIENT_LOOKBACK_MS` before the action.
   One earlier change (a counter a previous click bumped, a panel that loaded once) is not
   ambient: only recurring changes are.
+- A touch also counts for the two nearest containers of the touched node (a live table
+  rewrites a different cell each tick, always under the same ``tbody``).
 - A region *inherits* ambience from an ancestor up to :data:`AMBIENT_DEPTH` levels up
   (a chart re-rendered into fresh nodes each tick), except above ``<body>`` (a toast or
   dialog appended to the document is a reaction unless the body itself keeps changing)
@@ -63,15 +65,23 @@ AMBIENT_MIN_TOUCHES = 2
 AMBIENT_DEPTH = 4
 """Ancestors searched for an ambient container."""
 
-SHAPE_FACTOR = 3
-"""An ambient event this many times larger than the lookback's largest (and at least
-:data:`SHAPE_MIN_OPS` larger) changed the region's shape: it counts as a reaction."""
+SHAPE_FACTOR = 1.5
+"""An ambient event this many times larger than the largest change of the lookback (and
+at least :data:`SHAPE_MIN_OPS` larger) changed the region's shape: it counts as a
+reaction (a "Refresh" re-rendering a whole live table, a re-sort)."""
 
 SHAPE_MIN_OPS = 20
 
+RELEVANT_MS = 10_000
+"""Changes later than this after the latest user action are not judged (no click window
+reaches them: effect windows last 7 s); their touches are still remembered."""
+
 MAX_REGIONS = 4_096
 _KEPT_TOUCHES = 4
-_MAX_REGIONS_PER_EVENT = 64
+# Regions of one event looked at: a live table's tick rewrites ~100 cells, all under one
+# container; the first few say as much as all of them.
+_MAX_REGIONS_PER_EVENT = 24
+_TOUCH_UP = 2  # containers above a touched node that are touched with it
 _NEAR_UP = 3  # ancestors of the clicked element that count as "near"
 _NEAR_DOWN = 8  # levels searched from a region up to the clicked element
 _PAGE_TAGS = frozenset({"html", "body", "head"})
@@ -81,9 +91,9 @@ _RECENT_SIZES = 256
 class _Region:
     __slots__ = ("epoch", "snap", "times")
 
-    def __init__(self) -> None:
-        self.times: deque[int] = deque(maxlen=_KEPT_TOUCHES)
-        self.epoch = -1
+    def __init__(self, epoch: int) -> None:
+        self.times: list[int] = []  # the last `_KEPT_TOUCHES` spontaneous touches
+        self.epoch = epoch
         self.snap = 0
 
 
@@ -149,37 +159,46 @@ class AmbientTracker:
             return False
         if region == clicked:
             return True
+        parent_of = dom.parents
         node: int | None = region
         for _ in range(_NEAR_DOWN):
-            node = dom.parent(node) if node is not None else None
+            node = parent_of.get(node) if node is not None else None
             if node is None:
                 break
             if node == clicked:
                 return True
         up: int | None = clicked
         for _ in range(_NEAR_UP):
-            up = dom.parent(up) if up is not None else None
+            up = parent_of.get(up) if up is not None else None
             if up is None:
                 break
             if up == region:
                 return True
         return False
 
-    def _is_ambient(self, dom: DomTracker, node_id: int) -> bool:
+    def _is_ambient(self, dom: DomTracker, node_id: int, live: set[int]) -> bool:
+        """``live`` collects, for one event, containers already found ambient."""
         regions = self._regions
         own = regions.get(node_id)
         if own is not None and self._snapshot(own) >= AMBIENT_MIN_TOUCHES:
             return True
-        if self._near(dom, node_id):
-            return False
+        parent_of = dom.parents
+        tag = dom.tag
         node: int | None = node_id
         for _ in range(AMBIENT_DEPTH):
-            node = dom.parent(node) if node is not None else None
-            if node is None or dom.tag(node) in _PAGE_TAGS:
+            node = parent_of.get(node) if node is not None else None
+            if node is None:
                 return False
-            region = regions.get(node)
-            if region is not None and self._snapshot(region) >= AMBIENT_MIN_TOUCHES:
-                return True
+            if node not in live:
+                if tag(node) in _PAGE_TAGS:
+                    return False
+                region = regions.get(node)
+                if region is None or self._snapshot(region) < AMBIENT_MIN_TOUCHES:
+                    continue
+                live.add(node)
+            # Inside a region that keeps changing, unless it is the clicked control's own
+            # neighbourhood (a control changing its label inside a live panel).
+            return not self._near(dom, node_id)
         return False
 
     def classify(self, dom: DomTracker, t: int, touched: Iterable[int], ops: int) -> bool:
@@ -187,23 +206,29 @@ class AmbientTracker:
         remember the touch. An event that touched no known region is not ambient."""
         action_t = self._action_t
         spontaneous = action_t is None or t - action_t > REACTION_GRACE_MS
-        ambient: bool | None = None
-        regions = self._regions
+        # Only a change inside some action's window can be taken for its answer: far from
+        # the latest action the verdict is never read, so it is not worked out.
+        judge = action_t is not None and t - action_t <= RELEVANT_MS
+        ambient: bool | None = None if judge else False
+        parent_of = dom.parents
+        tag = dom.tag
+        marked: set[int] = set()
+        live: set[int] = set()
         for seen, node_id in enumerate(touched):
             if seen >= _MAX_REGIONS_PER_EVENT:
                 break
-            if ambient is not False and action_t is not None:
-                ambient = self._is_ambient(dom, node_id)
+            if ambient is not False:
+                ambient = self._is_ambient(dom, node_id, live)
             if spontaneous:
-                region = regions.get(node_id)
-                if region is None:
-                    if len(regions) >= MAX_REGIONS:
-                        self._evict(t)
-                    region = regions[node_id] = _Region()
-                    region.epoch = self._epoch  # a fresh region has no pre-action touches
-                elif region.epoch != self._epoch:
-                    self._snapshot(region)  # freeze the pre-action count before adding
-                region.times.append(t)
+                # A touch counts for the node and its two nearest containers: a live table
+                # rewrites a different cell each tick, but always under the same tbody.
+                node: int | None = node_id
+                for _ in range(_TOUCH_UP + 1):
+                    if node is None or node in marked or tag(node) in _PAGE_TAGS:
+                        break
+                    marked.add(node)
+                    self._touch(node, t)
+                    node = parent_of.get(node)
         if ambient:
             peak = self._peak_size()
             if ops > max(SHAPE_FACTOR * peak, peak + SHAPE_MIN_OPS):
@@ -211,6 +236,22 @@ class AmbientTracker:
         if spontaneous:
             self._sizes.append((t, ops))
         return bool(ambient)
+
+    def _touch(self, node_id: int, t: int) -> None:
+        region = self._regions.get(node_id)
+        if region is None:
+            if len(self._regions) >= MAX_REGIONS:
+                self._evict(t)
+            # A fresh region has no pre-action touches: its snapshot is 0 already.
+            region = self._regions[node_id] = _Region(self._epoch)
+        elif region.epoch != self._epoch:
+            self._snapshot(region)  # freeze the pre-action count before adding
+        times = region.times
+        if times and times[-1] == t:
+            return  # one event touches a container once
+        times.append(t)
+        if len(times) > _KEPT_TOUCHES:
+            del times[0]
 
     def _evict(self, t: int) -> None:
         """Drop regions not touched within the lookback; if none, the older half."""

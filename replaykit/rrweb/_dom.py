@@ -874,6 +874,12 @@ class DomTracker:
         attrs = self._attrs.get(node_id)
         return _EMPTY_ATTRS if attrs is None else MappingProxyType(attrs)
 
+    @property
+    def parents(self) -> Mapping[int, int | None]:
+        """Node id → parent id for every node, for walks that look up many parents (the
+        live mapping: read it, never change it)."""
+        return self._parent
+
     def parent(self, node_id: int) -> int | None:
         """Parent id (a shadow child's parent is its host; an iframe Document's, the iframe)."""
         return self._parent.get(node_id)
