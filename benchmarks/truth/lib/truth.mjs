@@ -207,7 +207,10 @@ export function buildTruth({ journey, actions: hostActions, reports, base, tStar
   // Rage: >= 3 clicks, consecutive gaps <= 1000 ms, within 30 px of the first, one element.
   let burst = [];
   const closeBurst = () => {
-    if (burst.length >= 3) {
+    // Rapid clicks that selected text (a double/triple click on a word) are not rage.
+    if (burst.length >= 3 && burst.some((c) => c.selection)) {
+      for (const c of burst) c.rage_rejected = 'selection';
+    } else if (burst.length >= 3) {
       const ids = burst.map((c) => c.id);
       signals.push({ kind: 'rage_click', t: burst[0].t, t_start: burst[0].t, t_end: burst.at(-1).t, span_ms: burst.at(-1).t - burst[0].t, clicks: burst.length, target: burst[0].target, path: burst[0].path, action_ids: ids });
       for (const c of burst) c.in_rage = true;
