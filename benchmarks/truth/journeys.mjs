@@ -448,4 +448,25 @@ export const JOURNEYS = [
       await h.wait(1300);
     },
   },
+  {
+    name: 'ci_smoke',
+    pageType: 'settings',
+    smoke: true,
+    description: 'CI subset (not part of the committed corpus): open settings, save, a dead click on a heading, a label click, an error from Validate.',
+    tail: 1500,
+    async run(h, page, base) {
+      await h.nav('goto', `${base}/settings/profile`, 'open settings');
+      await h.wait(600);
+      await h.click(sel(page, '#save'), 'save');
+      await h.wait(1000);
+      await h.click(sel(page, '.css-d4ng3r'), 'click the Danger zone heading (static)');
+      await h.wait(900);
+      await h.click(sel(page, '#validate'), 'validate (throws at once)');
+      await h.wait(900);
+      await h.click(sel(page, '[data-tab=notifications]'), 'open the Notifications tab');
+      await h.wait(700);
+      await h.click(sel(page, '#incidents-label'), 'click the label of the incidents checkbox');
+      await h.wait(800);
+    },
+  },
 ];

@@ -111,7 +111,7 @@ export async function recordJourney(journey, { out, chromiumPath, scripts, base,
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) { for (const j of JOURNEYS) console.log(`${j.name}\t${j.pageType}\t${j.description}`); return; }
-  const chosen = opts.journeys.length ? JOURNEYS.filter((j) => opts.journeys.includes(j.name)) : JOURNEYS;
+  const chosen = opts.journeys.length ? JOURNEYS.filter((j) => opts.journeys.includes(j.name)) : JOURNEYS.filter((j) => !j.smoke);
   const missing = opts.journeys.filter((n) => !JOURNEYS.some((j) => j.name === n));
   if (missing.length) throw new Error(`unknown journey: ${missing.join(', ')}`);
   const scripts = await initScripts();

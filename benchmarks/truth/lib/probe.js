@@ -257,14 +257,15 @@
     if (frame !== 'top') return;
     try { window.rrweb.record.addCustomEvent('$pageview', { href: location.href, how }); } catch (e) { /* not recording */ }
   }
+  let shownPath = location.pathname + location.search;
   history.pushState = function (...args) {
     const from = location.pathname + location.search;
     const r = origPush.apply(this, args);
-    report({ type: 'spa_push', from, to: location.pathname + location.search, ctx: ctxOut(cur) });
+    shownPath = location.pathname + location.search;
+    report({ type: 'spa_push', from, to: shownPath, ctx: ctxOut(cur) });
     pageview('pushState');
     return r;
   };
-  let shownPath = location.pathname + location.search;
   addEventListener('popstate', () => {
     const to = location.pathname + location.search;
     report({ type: 'spa_pop', from: shownPath, to, ctx: ctxOut(cur) });
