@@ -226,11 +226,17 @@
       enter(lastScroll);
     }, { capture: true, passive: true });
   }
-  for (const type of ['mouseover', 'mouseout', 'mouseenter', 'mouseleave', 'pointerover', 'pointerout', 'mousemove', 'pointermove']) {
+  for (const type of ['mouseover', 'mouseout', 'pointerover', 'pointerout', 'mousemove', 'pointermove']) {
     addEventListener(type, (ev) => {
       if (ev.buttons && lastPointer) { enter(lastPointer); return; }
       enter({ kind: 'hover', id: `${docKey}/h` });
     }, true);
+  }
+  // Every user event's context ends with its dispatch (bubble phase at window), so a stale
+  // context never leaks into the next task (a timer firing while the mouse moves).
+  for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'dblclick', 'contextmenu', 'auxclick', 'keydown', 'keyup',
+    'mouseover', 'mouseout', 'pointerover', 'pointerout', 'mousemove', 'pointermove', 'wheel', 'scroll', 'input', 'change', 'focusin', 'focusout']) {
+    addEventListener(type, () => leave(), { passive: true });
   }
 
   // ---- errors, console, network, navigation --------------------------------------

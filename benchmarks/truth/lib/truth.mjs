@@ -101,7 +101,8 @@ export function buildTruth({ journey, actions: hostActions, reports, base, tStar
   boundaries.sort((a, b) => a.t - b.t);
 
   const effectObs = reports.filter((r) => {
-    if (r.ctx && (r.ctx.kind === 'hover' || r.ctx.kind === 'scroll')) return false;
+    const ctx = r.error_ctx || r.ctx;
+    if (ctx && (ctx.kind === 'hover' || ctx.kind === 'scroll')) return false;
     if (r.type === 'mut') return true;
     if ((r.type === 'input' || r.type === 'change') && r.checked !== undefined) return r.type === 'input';
     return ['nav', 'spa_push', 'spa_pop', 'unload', 'uncaught', 'console_error'].includes(r.type);
