@@ -154,9 +154,9 @@ export const JOURNEYS = [
       await h.click(sel(page, '[aria-label="Edit avatar"]'), 'open the avatar dialog again');
       await h.wait(900);
       await h.click(sel(page, '#avatar-ok'), 'use the colour (dialog closes, toast after 1.2 s)');
-      await h.wait(2500);
+      await h.wait(4000);
       await h.click(sel(page, '[aria-label="Copy API key"]'), 'copy the API key (toast after 1.2 s)');
-      await h.wait(2600);
+      await h.wait(4000);
       await h.click(sel(page, '#export'), 'export data (fails 1.1 s later)');
       await h.wait(2600);
       await h.click(sel(page, '#delete'), 'press the disabled Delete account button');
@@ -445,6 +445,53 @@ export const JOURNEYS = [
       await h.nav('goto', `${base}/feed`, 'type the feed URL 400 ms after the click');
       await h.wait(1500);
       await h.click(sel(page, 'article img'), 'click the first photo (no handler)');
+      await h.wait(1300);
+    },
+  },
+  {
+    name: 'feed_browse',
+    pageType: 'feed',
+    description: 'Feed browsing with many clicks: likes on several posts, a 4-click burst on a Like button that reacts every time (rage on a live control), dead clicks on photos and timestamps, posts opened and left by the page\'s own Back button, a slow scroll between.',
+    async run(h, page, base) {
+      await h.nav('goto', `${base}/feed`, 'open the feed');
+      await h.wait(1200);
+      for (const id of [1, 2, 3]) {
+        await h.click(sel(page, `#post-${id} [aria-label="Like"]`), `like post ${id}`);
+        await h.wait(h.between(700, 1100));
+        await h.click(sel(page, `#post-${id} img`), `click the photo of post ${id} (no handler)`);
+        await h.wait(h.between(900, 1300));
+      }
+      await h.rage(sel(page, '#post-2 [aria-label="Like"]'), 4, 'like/unlike post 2 rapidly');
+      await h.wait(1800);
+      await h.click(sel(page, '#post-1 .css-t1m300'), 'click the timestamp of post 1 (static)');
+      await h.wait(1200);
+      await h.click(sel(page, '#post-1 h2 a'), 'open post 1 (pushState)');
+      await h.wait(1400);
+      await h.click(sel(page, '#back-to-feed'), 'the page\'s own Back button');
+      await h.wait(1500);
+      await h.wheel([100, 100, 100, 100, 100, 100], 'scroll down');
+      await h.wait(1200);
+      for (const n of [3, 4]) {
+        await h.click(page.locator('article [aria-label="Like"]').nth(n), `like the post at position ${n + 1}`);
+        await h.wait(h.between(800, 1100));
+        await h.click(page.locator('article .css-t1m300').nth(n), `click the timestamp at position ${n + 1} (static)`);
+        await h.wait(h.between(900, 1200));
+      }
+      await h.click(page.locator('article h2 a').nth(4), 'open the post at position 5 (pushState)');
+      await h.wait(1300);
+      await h.click(sel(page, '#detail-title'), 'click the post title (static)');
+      await h.wait(1200);
+      await h.click(sel(page, '#back-to-feed'), 'the page\'s own Back button');
+      await h.wait(1500);
+      await h.click(sel(page, 'header h1'), 'click the Feed title (static)');
+      await h.wait(1300);
+      await h.click(sel(page, '#to-search'), 'open search (full load)');
+      await h.wait(1400);
+      await h.click(sel(page, '[data-q=button]'), 'popular search chip "button"');
+      await h.wait(1500);
+      await h.click(page.locator('#results [role=option]').first(), 'pick the first suggestion (full load)');
+      await h.wait(1500);
+      await h.click(sel(page, '#star'), 'star the component');
       await h.wait(1300);
     },
   },

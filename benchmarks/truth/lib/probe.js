@@ -148,9 +148,14 @@
   };
 
   // ---- user-event contexts -------------------------------------------------------
-  function enter(c) {
+  // A user event's context lasts for its dispatch: a one-time bubble listener added on
+  // window during the capture phase runs after every listener the page registered there
+  // (the list is read again when the event bubbles back to window); a zero timer ends it
+  // for events that do not bubble.
+  function enter(c, type) {
     flush();
     cur = c;
+    if (type) addEventListener(type, () => { if (cur === c) leave(); }, { once: true, passive: true });
     origSetTimeout.call(window, () => { if (cur === c) { flush(); cur = null; } }, 0);
   }
   function leave() { flush(); cur = null; }
@@ -159,14 +164,14 @@
   addEventListener('pointerdown', (ev) => {
     if (!ev.isTrusted) return;
     lastPointer = lastUser = { kind: 'press', id: `${docKey}/p${++seq}`, t: Date.now() };
-    enter(lastPointer);
+    enter(lastPointer, 'pointerdown');
     const target = ev.composedPath()[0];
     report({ type: 'press', ctx: ctxOut(lastPointer), x: ev.clientX, y: ev.clientY, target: desc(target) });
   }, true);
-  addEventListener('mousedown', () => { if (lastPointer && !cur) enter(lastPointer); }, true);
+  addEventListener('mousedown', (ev) => { if (ev.isTrusted && lastPointer) enter(lastPointer, 'mousedown'); }, true);
   for (const type of POINTER) {
     addEventListener(type, (ev) => {
-      if (ev.isTrusted && lastPointer) enter(lastPointer);
+      if (ev.isTrusted && lastPointer) enter(lastPointer, type);
       if (type === 'click' || type === 'dblclick' || type === 'contextmenu') {
         const raw = ev.composedPath()[0];
         const lifted = lift(raw);
@@ -186,18 +191,17 @@
           report({ type: 'nav', how: 'link', to: a.getAttribute('href'), ctx: ctxOut(cur) });
         }
       }
-      if (ev.isTrusted && type === 'click') leave();
     }, false);
   }
   addEventListener('keydown', (ev) => {
     if (!ev.isTrusted) return;
     lastUser = { kind: 'key', id: `${docKey}/k${++seq}`, t: Date.now() };
-    enter(lastUser);
+    enter(lastUser, 'keydown');
     report({ type: 'key', key: ev.key, ctx: ctxOut(lastUser), target: desc(ev.composedPath()[0]) });
   }, true);
   for (const type of FOLLOW) {
     addEventListener(type, (ev) => {
-      if (!cur && lastUser && Date.now() - lastUser.t < 1500) enter(lastUser);
+      if (!cur && lastUser && Date.now() - lastUser.t < 1500) enter(lastUser, type);
       if (type === 'input' || type === 'change') {
         const el = ev.composedPath()[0];
         const d = { type, ctx: ctxOut(cur), target: desc(el) };
@@ -223,21 +227,16 @@
       if (cur && cur.kind !== 'scroll') return;
       if (!lastScroll || Date.now() - lastScroll.t > 600) lastScroll = { kind: 'scroll', id: `${docKey}/s${++seq}` };
       lastScroll.t = Date.now();
-      enter(lastScroll);
+      enter(lastScroll, type);
     }, { capture: true, passive: true });
   }
   for (const type of ['mouseover', 'mouseout', 'pointerover', 'pointerout', 'mousemove', 'pointermove']) {
     addEventListener(type, (ev) => {
-      if (ev.buttons && lastPointer) { enter(lastPointer); return; }
-      enter({ kind: 'hover', id: `${docKey}/h` });
+      if (ev.buttons && lastPointer) { enter(lastPointer, type); return; }
+      enter({ kind: 'hover', id: `${docKey}/h` }, type);
     }, true);
   }
-  // Every user event's context ends with its dispatch (bubble phase at window), so a stale
-  // context never leaks into the next task (a timer firing while the mouse moves).
-  for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'dblclick', 'contextmenu', 'auxclick', 'keydown', 'keyup',
-    'mouseover', 'mouseout', 'pointerover', 'pointerout', 'mousemove', 'pointermove', 'wheel', 'scroll', 'input', 'change', 'focusin', 'focusout']) {
-    addEventListener(type, () => leave(), { passive: true });
-  }
+
 
   // ---- errors, console, network, navigation --------------------------------------
   addEventListener('error', (ev) => {
