@@ -92,7 +92,7 @@ def test_truth_file_is_valid(name: str) -> None:
         pytest.fail("no committed truth files in benchmarks/truth/corpus")
     truth = truths[name]
     assert truth["schema"] == "rrweb-harness-truth/1"
-    assert SHARED_KEYS <= set(truth), SHARED_KEYS - set(truth)
+    assert set(truth) >= SHARED_KEYS, SHARED_KEYS - set(truth)
     assert truth["scenario"] == name
     assert truth["recording_file"] == f"{name}.json"
     assert isinstance(truth["page_type"], str) and truth["page_type"]
@@ -169,9 +169,9 @@ def test_record_one_journey(tmp_path: Path) -> None:
         pytest.skip("node not installed")
     if not (HARNESS / "node_modules" / "rrweb").is_dir():
         pytest.skip("harness node_modules missing (npm ci --prefix benchmarks/truth)")
+    script = str(HARNESS / "record.mjs")
     run = subprocess.run(
-        [node, str(HARNESS / "record.mjs"), "--out", str(tmp_path), "--journey", "ci_smoke"]
-        + ["--chromium", chromium],
+        [node, script, "--out", str(tmp_path), "--journey", "ci_smoke", "--chromium", chromium],
         capture_output=True,
         text=True,
         timeout=90,
@@ -183,9 +183,8 @@ def test_record_one_journey(tmp_path: Path) -> None:
     actions, _ = analyze_events(iter_event_chunks(recording), "ci_smoke")
     clicks = [a for a in truth["actions"] if a["kind"] == "click"]
     assert len(clicks) == 5
-    assert [c["effect_class"] for c in clicks] == ["reaction", "none", "error", "navigation"] + [
-        "reaction"
-    ]
+    expected = ["reaction", "none", "error", "navigation", "reaction"]
+    assert [c["effect_class"] for c in clicks] == expected
     assert clicks[-1]["effect"] == "toggle"
     found = [a for a in actions if a.kind == "click"]
     assert len(found) == truth["expected"]["click_events"]
