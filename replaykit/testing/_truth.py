@@ -12,6 +12,12 @@ script that drove the browser really did. Matching is one-to-one, per kind, by t
   where both sides have one; when the truth names a target it must agree, by ``id`` in
   the signal's selector or by tag + visible text; a ``network_error`` must also agree on
   method, status and path. Each truth kind is matched at one time (:data:`SIGNAL_TIMES`).
+- Click effects (:func:`score_click_effects`): truth clicks (those that produced a DOM
+  ``click`` event) matched one-to-one to found clicks by time; for each pair the effect
+  class (``navigation`` / ``error`` / ``reaction`` / ``none``, :func:`truth_effect_class`
+  and :func:`found_effect_class`) is compared, navigations and errors credited to a click
+  the truth does not give it are counted as misattributions, and the found label is checked
+  against the truth target's name.
 """
 
 from __future__ import annotations
@@ -25,25 +31,32 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ..analysis._actions import Action, ScrollDetails
+from ..analysis._actions import Action, ClickDetails, ScrollDetails
 from ..analysis._signal import Signal
 
 __all__ = [
     "ACCURACY_KINDS",
+    "EFFECT_CLASSES",
     "SCORED_KINDS",
     "SIGNAL_SCORED_KINDS",
     "SIGNAL_TIMES",
+    "ClickEffectScore",
     "KindScore",
     "TruthItem",
+    "found_effect_class",
     "found_items",
     "load_truth",
     "macro",
     "score",
+    "score_click_effects",
+    "score_dead_interactive",
     "score_replay",
     "score_signals",
     "signal_found_items",
     "signal_truth_items",
+    "sum_click_effects",
     "sum_scores",
+    "truth_effect_class",
     "truth_items",
 ]
 
@@ -134,6 +147,8 @@ def truth_items(truth: Mapping[str, Any]) -> list[TruthItem]:
         kind = action.get("kind")
         if kind not in SCORED_KINDS:
             continue
+        if kind == "click" and action.get("click_event") is False:
+            continue  # pressed, but the browser dispatched no click (a disabled control)
         if kind == "scroll" and action.get("scroll_before") == action.get("scroll_after"):
             continue
         items.append(TruthItem(kind=kind, timestamp=int(action["t"]), target=action.get("target")))
@@ -208,17 +223,16 @@ def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
     return text == label or text.startswith(label.rstrip("…"))
 
 
-def _match(
+def _pairs(
     truth: Sequence[TruthItem],
     found: Sequence[TruthItem],
     tolerance_ms: int,
     agrees: Callable[[TruthItem, TruthItem], bool] | None = None,
-) -> tuple[int, int]:
-    """One-to-one matching, nearest first: (matched, target_matched).
+) -> list[tuple[int, int]]:
+    """One-to-one matching, nearest first: (truth index, found index) pairs.
 
-    With ``agrees`` (signals) a pair must satisfy it to match at all; without it (actions)
-    pairs match by time and the target check only counts ``target_matched``. Ends are
-    compared too when both items have one.
+    With ``agrees`` a pair must satisfy it to match at all. Ends are compared too when both
+    items have one.
     """
 
     def close(t: TruthItem, f: TruthItem) -> bool:
@@ -236,16 +250,33 @@ def _match(
     )
     used_t: set[int] = set()
     used_f: set[int] = set()
-    matched = target_matched = 0
+    out: list[tuple[int, int]] = []
     for _, i, j in pairs:
         if i in used_t or j in used_f:
             continue
         used_t.add(i)
         used_f.add(j)
-        matched += 1
-        if agrees is not None or _target_agrees(truth[i], found[j]):
-            target_matched += 1
-    return matched, target_matched
+        out.append((i, j))
+    return out
+
+
+def _match(
+    truth: Sequence[TruthItem],
+    found: Sequence[TruthItem],
+    tolerance_ms: int,
+    agrees: Callable[[TruthItem, TruthItem], bool] | None = None,
+) -> tuple[int, int]:
+    """One-to-one matching, nearest first: (matched, target_matched).
+
+    With ``agrees`` (signals) a pair must satisfy it to match at all; without it (actions)
+    pairs match by time and the target check only counts ``target_matched``. Ends are
+    compared too when both items have one.
+    """
+    pairs = _pairs(truth, found, tolerance_ms, agrees)
+    target_matched = sum(
+        1 for i, j in pairs if agrees is not None or _target_agrees(truth[i], found[j])
+    )
+    return len(pairs), target_matched
 
 
 def score(
@@ -443,3 +474,285 @@ def macro(scores: Mapping[str, KindScore]) -> tuple[float, float]:
         return 1.0, 1.0
     n = len(present)
     return sum(s.precision for s in present) / n, sum(s.recall for s in present) / n
+
+
+# --- click effects ---------------------------------------------------------------------
+
+EFFECT_CLASSES: tuple[str, ...] = ("navigation", "error", "reaction", "none")
+"""The click-effect classes a truth's ``effect_class`` and a found click's outcome take."""
+
+# The shared corpus' truth has only ``effect``; its words map onto the classes. ``focus``
+# (clicking into a field) is mapped to ``reaction`` as the shared corpus asks, though no
+# DOM change follows it; :class:`ClickEffectScore` counts those clicks apart.
+_EFFECT_TO_CLASS = {
+    "navigation": "navigation",
+    "error": "error",
+    "none": "none",
+    "dom_change": "reaction",
+    "delayed_dom_change": "reaction",
+    "toggle": "reaction",
+    "focus": "reaction",
+}
+
+_NAME_KEYS = ("aria_label", "label", "text", "placeholder", "alt", "title", "name")
+
+
+def truth_effect_class(action: Mapping[str, Any]) -> str | None:
+    """A truth click's effect class: its ``effect_class``, else derived from ``effect``."""
+    cls = action.get("effect_class")
+    if isinstance(cls, str) and cls in EFFECT_CLASSES:
+        return cls
+    effect = action.get("effect")
+    return _EFFECT_TO_CLASS.get(effect) if isinstance(effect, str) else None
+
+
+def found_effect_class(action: Action) -> str | None:
+    """A found click's effect class, None when undetermined.
+
+    The analyzer's ``ClickEffect.outcome`` when it has one; otherwise derived from the
+    effect's fields: navigation if it navigated, error if errors followed, reaction if the
+    page reacted, undetermined if the recording ended inside the window, else none.
+    """
+    details = action.details
+    if not isinstance(details, ClickDetails) or details.effect is None:
+        return None
+    effect = details.effect
+    if hasattr(effect, "outcome"):
+        outcome = getattr(effect, "outcome", None)
+        return outcome if isinstance(outcome, str) else None
+    if effect.navigation is not None:
+        return "navigation"
+    if effect.errors:
+        return "error"
+    if effect.reaction_kind is not None:
+        return "reaction"
+    if effect.truncated:
+        return None
+    return "none"
+
+
+def _found_credits(action: Action) -> tuple[bool, bool]:
+    """(navigation, error): whether the analyzer credits the click with either."""
+    details = action.details
+    effect = details.effect if isinstance(details, ClickDetails) else None
+    cls = found_effect_class(action)
+    if effect is None:
+        return cls == "navigation", cls == "error"
+    return (
+        cls == "navigation" or effect.navigation is not None,
+        cls == "error" or bool(effect.errors),
+    )
+
+
+def _truth_credits(action: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(navigation, error) the truth gives the click (its class, or its effect details)."""
+    cls = truth_effect_class(action)
+    detail = action.get("effect_detail")
+    detail = detail if isinstance(detail, Mapping) else {}
+    return (
+        cls == "navigation" or "navigation" in detail,
+        cls == "error" or "error" in detail,
+    )
+
+
+def _label_agrees(target: Any, label: str | None) -> bool:
+    """The found label names the truth target: equal (folded) to one of its names, or a
+    truncated prefix of one."""
+    if not isinstance(target, Mapping):
+        return False
+    found = _fold(label)
+    if not found:
+        return False
+    short = found.rstrip("…").rstrip()
+    for key in _NAME_KEYS:
+        value = _fold(target.get(key))
+        if value and (value == found or (found.endswith("…") and value.startswith(short))):
+            return True
+    return False
+
+
+class ClickEffectScore(msgspec.Struct, frozen=True, kw_only=True):
+    """Matched clicks' effect classes, misattributions and labels against the truth.
+
+    ``classified`` counts matched clicks with a truth class and a determined found class;
+    ``class_agree`` those where the two are equal. ``undetermined``: matched clicks the
+    analyzer left undetermined. ``misattributed``: matched clicks the analyzer credits
+    with a navigation (``misattributed_navigation``) or an error
+    (``misattributed_error``) the truth does not give that click. ``label_agree``:
+    matched clicks whose found label names the truth target. ``focus_clicks``: matched
+    clicks whose truth ``effect`` is ``focus`` (mapped to ``reaction``), ``focus_agree``
+    those counted as agreeing. ``confusion[truth class][found class or
+    "undetermined"]`` counts matched clicks; ``mismatches`` lists the disagreeing ones.
+    """
+
+    truth: int = 0
+    found: int = 0
+    matched: int = 0
+    classified: int = 0
+    class_agree: int = 0
+    undetermined: int = 0
+    misattributed: int = 0
+    misattributed_navigation: int = 0
+    misattributed_error: int = 0
+    label_agree: int = 0
+    focus_clicks: int = 0
+    focus_agree: int = 0
+    confusion: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
+    mismatches: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def class_accuracy(self) -> float:
+        """Agreeing / classified (1.0 when nothing was classified)."""
+        return self.class_agree / self.classified if self.classified else 1.0
+
+    @property
+    def label_agreement(self) -> float:
+        """Agreeing labels / matched clicks (1.0 when none matched)."""
+        return self.label_agree / self.matched if self.matched else 1.0
+
+
+def score_click_effects(
+    actions: Iterable[Action],
+    truth: Mapping[str, Any],
+    *,
+    tolerance_ms: int = 250,
+    replay: str = "",
+) -> ClickEffectScore:
+    """Effect classes, misattributions and labels of one replay's matched clicks."""
+    truth_clicks = [
+        a
+        for a in truth.get("actions", [])
+        if isinstance(a, Mapping)
+        and a.get("kind") == "click"
+        and a.get("click_event") is not False
+        and _int(a.get("t")) is not None
+    ]
+    found_clicks = [a for a in actions if a.kind == "click"]
+    t_items = [TruthItem(kind="click", timestamp=int(a["t"])) for a in truth_clicks]
+    f_items = [TruthItem(kind="click", timestamp=a.timestamp) for a in found_clicks]
+    confusion: dict[str, dict[str, int]] = {}
+    mismatches: list[dict[str, Any]] = []
+    counts = dict.fromkeys(
+        (
+            "classified",
+            "class_agree",
+            "undetermined",
+            "misattributed",
+            "misattributed_navigation",
+            "misattributed_error",
+            "label_agree",
+            "focus_clicks",
+            "focus_agree",
+        ),
+        0,
+    )
+    pairs = sorted(_pairs(t_items, f_items, tolerance_ms))
+    for i, j in pairs:
+        t_action, f_action = truth_clicks[i], found_clicks[j]
+        t_cls, f_cls = truth_effect_class(t_action), found_effect_class(f_action)
+        if t_cls is not None:
+            row = confusion.setdefault(t_cls, {})
+            col = f_cls or "undetermined"
+            row[col] = row.get(col, 0) + 1
+        if f_cls is None:
+            counts["undetermined"] += 1
+        elif t_cls is not None:
+            counts["classified"] += 1
+            counts["class_agree"] += t_cls == f_cls
+        focus = t_action.get("effect") == "focus" and "effect_class" not in t_action
+        if focus:
+            counts["focus_clicks"] += 1
+            counts["focus_agree"] += t_cls == f_cls
+        f_nav, f_err = _found_credits(f_action)
+        t_nav, t_err = _truth_credits(t_action)
+        wrong_nav, wrong_err = f_nav and not t_nav, f_err and not t_err
+        counts["misattributed_navigation"] += wrong_nav
+        counts["misattributed_error"] += wrong_err
+        counts["misattributed"] += wrong_nav or wrong_err
+        label_ok = _label_agrees(t_action.get("target"), f_action.label)
+        counts["label_agree"] += label_ok
+        if t_cls != f_cls or wrong_nav or wrong_err or not label_ok:
+            mismatches.append(
+                {
+                    "replay": replay,
+                    "t": int(t_action["t"]),
+                    "intent": t_action.get("intent"),
+                    "truth_class": t_cls,
+                    "truth_effect": t_action.get("effect"),
+                    "found_class": f_cls,
+                    "found_label": f_action.label,
+                    "found_target": f_action.target,
+                    "truth_target": t_action.get("target"),
+                    "misattributed": [
+                        k for k, v in (("navigation", wrong_nav), ("error", wrong_err)) if v
+                    ],
+                    "label_agrees": label_ok,
+                }
+            )
+    return ClickEffectScore(
+        truth=len(truth_clicks),
+        found=len(found_clicks),
+        matched=len(pairs),
+        confusion=confusion,
+        mismatches=tuple(mismatches),
+        **counts,
+    )
+
+
+def sum_click_effects(scores: Iterable[ClickEffectScore]) -> ClickEffectScore:
+    """Totals over several replays (counts and confusion summed, mismatches joined)."""
+    fields = (
+        "truth",
+        "found",
+        "matched",
+        "classified",
+        "class_agree",
+        "undetermined",
+        "misattributed",
+        "misattributed_navigation",
+        "misattributed_error",
+        "label_agree",
+        "focus_clicks",
+        "focus_agree",
+    )
+    totals = dict.fromkeys(fields, 0)
+    confusion: dict[str, dict[str, int]] = {}
+    mismatches: list[dict[str, Any]] = []
+    for s in scores:
+        for name in fields:
+            totals[name] += getattr(s, name)
+        for t_cls, row in s.confusion.items():
+            out = confusion.setdefault(t_cls, {})
+            for f_cls, n in row.items():
+                out[f_cls] = out.get(f_cls, 0) + n
+        mismatches.extend(s.mismatches)
+    return ClickEffectScore(confusion=confusion, mismatches=tuple(mismatches), **totals)
+
+
+def score_dead_interactive(
+    signals: Iterable[Signal], truth: Mapping[str, Any], *, tolerance_ms: int = 250
+) -> KindScore:
+    """Dead clicks on interactive targets only: truth dead clicks whose ``interactive`` is
+    not false against found dead clicks whose ``details["interactive"]`` is not false (the
+    §1 matching rule)."""
+    kept = [
+        s
+        for s in truth.get("signals", [])
+        if isinstance(s, Mapping)
+        and s.get("kind") == "dead_click"
+        and s.get("interactive") is not False
+    ]
+    t_items = signal_truth_items({"signals": kept})
+    found = signal_found_items(
+        s
+        for s in signals
+        if s.kind == "dead_click" and (s.details or {}).get("interactive") is not False
+    )
+    matched, target_matched = _match(t_items, found, tolerance_ms, _signal_target_agrees)
+    return KindScore(
+        kind="dead_click_interactive",
+        truth=len(t_items),
+        found=len(found),
+        matched=matched,
+        target_matched=target_matched,
+    )
