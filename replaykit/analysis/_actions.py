@@ -127,7 +127,8 @@ class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
       the window closed with nothing seen. ``because`` says in a few words what decided it.
     - ``reaction_ms``/``reaction_kind``: the first answer: ``mutation`` (a DOM, CSS, canvas
       or media change outside the page's ambient activity), ``input`` (a field changed by
-      the press, e.g. a checkbox), ``navigation`` or ``scroll`` (the page scrolled itself).
+      the press, e.g. a checkbox), ``navigation``, ``scroll`` (the page scrolled itself)
+      or ``focus`` (a text field took focus: its expected answer, only for text fields).
       ``mutation_ms``, ``input_ms``, ``scroll_ms`` (any scroll) and ``selection_ms`` give
       the first of each class, so each signal preset can apply its own thresholds.
       ``ambient_ms`` is the first ambient change and ``ambient_mutations_ignored`` how many
@@ -146,7 +147,7 @@ class ClickEffect(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     outcome: Literal["navigation", "error", "reaction", "none"] | None = None
     because: str = ""
     reaction_ms: int | None = None
-    reaction_kind: Literal["mutation", "input", "navigation", "scroll"] | None = None
+    reaction_kind: Literal["mutation", "input", "navigation", "scroll", "focus"] | None = None
     navigation: Literal["load", "spa"] | None = None
     navigated_to: str | None = None
     navigation_ms: int | None = None

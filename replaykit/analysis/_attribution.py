@@ -51,6 +51,7 @@ BACK_WORDS = ("back", "previous", "prev", "go back", "return", "←", "‹", "<"
 """Labels of controls whose click may legitimately traverse history (a back button)."""
 
 _MAX_SCAN = 1_024  # records looked at per list for one click (a storm costs no more)
+_FOCUS_BEFORE_MS = 1_000  # a Focus this long before a Click came from its press
 _SUBMIT_INPUTS = frozenset({"submit", "image"})
 
 
@@ -276,6 +277,22 @@ def attribute_click(
             page_scroll_ms = s.t - t
             break
 
+    focus_ms: int | None = None
+    if details.target_kind == "text_field":
+        # The press focuses the field before the Click is recorded: look from a second
+        # before the click for a Focus on the clicked node, its lifted target or, for a
+        # <label>, any field (the label's control).
+        nodes = {details.raw_node_id, click.node_id}
+        focus = tape.focus
+        first = bisect_left(focus, t - _FOCUS_BEFORE_MS, key=lambda r: r.t)
+        for i in range(first, min(len(focus), first + 64)):
+            f = focus[i]
+            if f.t > min(end, close_t):
+                break
+            if f.window_id == w and (f.node_id in nodes or details.tag == "label"):
+                focus_ms = max(0, f.t - t)
+                break
+
     selection_ms: int | None = None
     j = bisect_left(tape.selections, t)
     if j < len(tape.selections) and inside(tape.selections[j], 0):
@@ -337,6 +354,10 @@ def attribute_click(
     elif selection_ms is not None:
         outcome = "reaction"
         because = f"text selection changed at +{selection_ms} ms"
+    elif focus_ms is not None:
+        outcome = "reaction"
+        reaction = (focus_ms, "focus")
+        because = "the field took focus"
     elif truncated:
         outcome = None
         because = "the recording ended before the window closed"

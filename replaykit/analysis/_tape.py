@@ -22,6 +22,7 @@ import msgspec
 __all__ = [
     "ConsoleRecord",
     "DocumentRecord",
+    "FocusRecord",
     "InputRecord",
     "MutationRecord",
     "NetworkRecord",
@@ -126,6 +127,15 @@ class NetworkRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     window_id: str | None = None
 
 
+class FocusRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
+    """An element took focus (MouseInteraction Focus): a text field clicked into."""
+
+    t: int
+    document: int
+    node_id: int
+    window_id: str | None = None
+
+
 class PointerRecord(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """A pointer sample at its real time (``timestamp + timeOffset``); ``kind`` is ``move``,
     ``touch``, ``drag``, ``down`` or ``up``."""
@@ -167,6 +177,7 @@ class Tape(msgspec.Struct, kw_only=True):
     console: list[ConsoleRecord] = msgspec.field(default_factory=list)
     network: list[NetworkRecord] = msgspec.field(default_factory=list)
     pointer: list[PointerRecord] = msgspec.field(default_factory=list)
+    focus: list[FocusRecord] = msgspec.field(default_factory=list)
     documents: list[DocumentRecord] = msgspec.field(default_factory=list)
     activity: list[tuple[int, bool]] = msgspec.field(default_factory=list)
     first_timestamp: int | None = None

@@ -26,6 +26,7 @@ from ._emitter import _Emitter
 from ._labels import container_label, default_label, is_masked_text, lift_target
 from ._state import _Burst
 from ._tape import (
+    FocusRecord,
     InputRecord,
     PointerRecord,
     ScrollRecord,
@@ -74,6 +75,17 @@ class _UserEvents(_Emitter):
             )
         if kind == 1 or kind == 7:
             self._press_t = t
+            return
+        if kind == 5 and data.id >= 0:
+            # Focus fires on the press, before the Click: a text field's answer to a click.
+            self.tape.focus.append(
+                FocusRecord(
+                    t=t,
+                    document=max(self._documents, 1),
+                    node_id=data.id,
+                    window_id=self.window_id,
+                )
+            )
             return
         if kind not in (2, 3, 4, 9) or data.id < 0:
             return  # Focus/Blur/MouseUp are not clicks
