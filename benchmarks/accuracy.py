@@ -240,7 +240,7 @@ def _print_effects(e: ClickEffectScore, show_mismatches: bool) -> None:
     print(f"label agreement     {e.label_agree}/{e.matched} = {e.label_agreement:.3f}")
     if e.focus_clicks:
         print(
-            f"focus clicks        {e.focus_clicks} (truth effect 'focus' scored as reaction; "
+            f"focus clicks        {e.focus_clicks} (truth effect 'focus' scored as none; "
             f"{e.focus_agree} agree)"
         )
     if show_mismatches:

@@ -207,22 +207,12 @@ def _click(t: int, label: str, effect: ClickEffect | None) -> Action:
     )
 
 
-class _WithOutcome(ClickEffect, frozen=True, kw_only=True):
-    outcome: str | None = None
-
-
-def test_found_effect_class_from_fields_and_outcome() -> None:
+def test_found_effect_class_is_the_outcome() -> None:
     assert found_effect_class(_click(0, "x", None)) is None
-    assert found_effect_class(_click(0, "x", ClickEffect(navigation="spa"))) == "navigation"
-    err = ClickEffect(errors=(EffectError(message="boom"),), reaction_kind="mutation")
-    assert found_effect_class(_click(0, "x", err)) == "error"
-    assert found_effect_class(_click(0, "x", ClickEffect(reaction_kind="input"))) == "reaction"
-    assert found_effect_class(_click(0, "x", ClickEffect())) == "none"
+    for outcome in ("navigation", "error", "reaction", "none"):
+        effect = ClickEffect(outcome=outcome)  # type: ignore[arg-type]
+        assert found_effect_class(_click(0, "x", effect)) == outcome
     assert found_effect_class(_click(0, "x", ClickEffect(truncated=True))) is None
-    # The analyzer's own outcome wins over the fields.
-    both = _WithOutcome(navigation="load", outcome="reaction")
-    assert found_effect_class(_click(0, "x", both)) == "reaction"
-    assert found_effect_class(_click(0, "x", _WithOutcome(outcome=None))) is None
 
 
 def test_truth_effect_class_maps_the_shared_effects() -> None:
@@ -234,7 +224,7 @@ def test_truth_effect_class_maps_the_shared_effects() -> None:
         ("dom_change", "reaction"),
         ("delayed_dom_change", "reaction"),
         ("toggle", "reaction"),
-        ("focus", "reaction"),
+        ("focus", "none"),
     ]:
         assert truth_effect_class({"effect": effect}) == cls
 
@@ -257,13 +247,15 @@ def test_click_effect_scores_on_a_hand_built_truth() -> None:
         ]
     }
     found = [
-        _click(1100, "Go", ClickEffect(navigation="load")),  # agrees
-        _click(3050, "Sort", ClickEffect(navigation="spa", reaction_kind="mutation")),
-        _click(5000, "Export CSV", ClickEffect(errors=(EffectError(message="x"),))),
-        _click(7000, "Save…", ClickEffect(errors=(EffectError(message="y"),))),
-        _click(9010, "Email", ClickEffect()),  # focus click: none vs reaction
+        _click(1100, "Go", ClickEffect(navigation="load", outcome="navigation")),  # agrees
+        _click(3050, "Sort", ClickEffect(navigation="spa", outcome="navigation")),
+        _click(
+            5000, "Export CSV", ClickEffect(errors=(EffectError(message="x"),), outcome="error")
+        ),
+        _click(7000, "Save…", ClickEffect(errors=(EffectError(message="y"),), outcome="error")),
+        _click(9010, "Email", ClickEffect(outcome="reaction")),  # focus click: none vs reaction
         _click(11000, "Other", ClickEffect(truncated=True)),  # undetermined, wrong label
-        _click(20000, "Stray", ClickEffect()),  # unmatched
+        _click(20000, "Stray", ClickEffect(outcome="none")),  # unmatched
     ]
     s = score_click_effects(found, truth)
     assert (s.truth, s.found, s.matched) == (6, 7, 6)

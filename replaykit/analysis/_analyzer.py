@@ -396,22 +396,38 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
                         t, name, ev.data.payload, max(self._documents, 1), self.window_id
                     ):
                         self.coverage.malformed += 1
+                    self._note_navigation_start()
                 elif not name.startswith(_KNOWN_PLUGIN_PREFIXES):
                     key = f"plugin:{name}"
                     if key in self.coverage.unknown or len(self.coverage.unknown) < _MAX_KIND_KEYS:
                         self.coverage.unknown[key] = self.coverage.unknown.get(key, 0) + 1
             elif cls is DomContentLoadedEvent:
                 cov_events["dom_content_loaded"] = cov_events.get("dom_content_loaded", 0) + 1
+                if not self._pending_load:
+                    self._doc_first_t = t
                 self._pending_load = True
                 if ev.data.href:  # 2018 legacy recordings: the URL lives here, no Meta
                     self._meta_href = ev.data.href
             elif cls is LoadEvent:
                 cov_events["load"] = cov_events.get("load", 0) + 1
+                if not self._pending_load:
+                    self._doc_first_t = t
                 self._pending_load = True
                 if ev.data.width is not None and ev.data.height is not None:
                     self._meta_size = (int(ev.data.width), int(ev.data.height))
             else:
                 cov_events["asset"] = cov_events.get("asset", 0) + 1
+
+    def _note_navigation_start(self) -> None:
+        """Date the current document's navigation from the network plugin's navigation
+        entry: its first event less the entry's response end (an upper bound on when the
+        navigation began, tight when the page parses quickly)."""
+        response_end = self._network.take_navigation_end()
+        if response_end is None or self._doc_first_t is None or not self._navs:
+            return
+        last = self._navs[-1]
+        if last.how in ("load", "reload") and last.document == self._documents:
+            self._navs[-1] = last._replace(started=int(self._doc_first_t - response_end))
 
     def _count_kind(self, key: str) -> None:
         events = self.coverage.events

@@ -36,6 +36,7 @@ The rule:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
@@ -45,13 +46,14 @@ from ._effects import NavMark, effect_requests, text_sample
 from ._signal_config import EffectConfig
 from ._tape import NetworkRecord, Tape
 
-__all__ = ["BACK_WORDS", "Boundary", "attribute_click", "boundaries_from_actions"]
+__all__ = ["BACK_CONTROL", "Boundary", "attribute_click", "boundaries_from_actions"]
 
-BACK_WORDS = ("back", "previous", "prev", "go back", "return", "←", "‹", "<")
+BACK_CONTROL = re.compile(r"^\s*(?:[←‹«<]|&lt;)|\b(?:back|previous|prev|return)\b", re.I)
 """Labels of controls whose click may legitimately traverse history (a back button)."""
 
 _MAX_SCAN = 1_024  # records looked at per list for one click (a storm costs no more)
 _FOCUS_BEFORE_MS = 1_000  # a Focus this long before a Click came from its press
+_MAX_PRESS_MS = 1_000  # a press this long before its click still began it
 _SUBMIT_INPUTS = frozenset({"submit", "image"})
 
 
@@ -60,7 +62,9 @@ class Boundary(NamedTuple):
 
     ``order`` is the event's position in the stream (0 when unknown); ``target`` the
     action's lifted node id and ``key`` its selector and label, to recognise a repeat
-    click on the same control after a re-render.
+    click on the same control after a re-render. ``press``/``press_order`` is where the
+    action began: a click's press (MouseDown/TouchStart), which is when its handlers may
+    start answering; the action's own time when no press was seen.
     """
 
     t: int
@@ -69,6 +73,13 @@ class Boundary(NamedTuple):
     window_id: str | None
     target: int | None = None
     key: tuple[str | None, str | None] | None = None
+    press: int | None = None
+    press_order: int = 0
+
+    @property
+    def start(self) -> tuple[int, int]:
+        """(time, stream order) where the action began."""
+        return (self.t, self.order) if self.press is None else (self.press, self.press_order)
 
 
 def boundaries_from_actions(actions: Sequence[Action], tape: Tape) -> list[Boundary]:
@@ -95,10 +106,7 @@ def _before(t: int, order: int, rt: int, rorder: int) -> bool:
 
 
 def _is_back_control(click: Action) -> bool:
-    label = (click.label or "").strip().lower()
-    if not label:
-        return False
-    return label in BACK_WORDS or label.startswith(("back ", "go back"))
+    return bool(click.label) and BACK_CONTROL.search(click.label or "") is not None
 
 
 def _could_cause(
@@ -117,7 +125,9 @@ def _could_cause(
     if nav.how == "pop":
         return "back control" if _is_back_control(click) else None
     kind = details.target_kind
-    if kind == "link":
+    href = (details.href or "").strip().lower()
+    new_document = nav.how in ("load", "reload")
+    if kind == "link" and not (new_document and href.startswith("#")):
         return "link"
     tag = details.tag
     submit = (tag == "button" and (details.button_type or "submit").lower() == "submit") or (
@@ -125,11 +135,19 @@ def _could_cause(
     )
     if details.form is not None and submit:
         return "form submit"
-    if kind in ("control", "text_field", None) and delay <= config.scripted_navigation_ms:
-        return f"scripted within {config.scripted_navigation_ms} ms"
     for end in request_ends:
         if 0 <= nav.t - end <= config.navigation_after_request_ms:
             return "after the request it triggered"
+    if kind != "control" and not (kind == "link" and href.startswith("#")):
+        return None  # plain text, an image, a field: no handler to navigate from
+    if new_document and nav.started is not None:
+        # The new document says when its navigation began (its time origin): a handler
+        # starts it at once; a typed URL or Back starts it later.
+        if nav.started - click.timestamp <= config.scripted_start_ms:
+            return "scripted: the navigation began with the click"
+        return None
+    if delay <= config.scripted_navigation_ms:
+        return f"scripted within {config.scripted_navigation_ms} ms"
     return None
 
 
@@ -142,27 +160,32 @@ def attribute_click(
     boundaries: Sequence[Boundary],
     config: EffectConfig,
     order: int = 0,
+    press: tuple[int, int] | None = None,
     stream_end: int | None = None,
 ) -> ClickEffect:
     """The :class:`ClickEffect` of one click under the attribution rule (module doc).
 
     ``order`` is the click's position in the stream (0 when unknown: ties then go by
-    time alone); ``boundaries`` the replay's clicks and inputs (any order of tabs, time
-    sorted); ``navigations`` its navigations, time sorted; ``stream_end`` the last
-    recorded time.
+    time alone) and ``press`` the (time, order) of the press it began with (its window
+    opens there: handlers may answer the press); ``boundaries`` the replay's clicks and
+    inputs (time sorted); ``navigations`` its navigations, time sorted; ``stream_end`` the
+    last recorded time. Delays in the effect are measured from the click.
     """
     details = click.details
     assert isinstance(details, ClickDetails)
     t = click.timestamp
     w = click.window_id
     end = t + config.window_ms
+    start_t, start_o = press if press is not None and press[0] <= t else (t, order)
 
-    # 1. The next user action (click or input) that closes the window.
+    # 1. The next user action (click or input) that closes the window, at its press.
     close_t, close_o = end + 1, 0
     closed_by: str | None = None
     chain_t = t
     key = (click.target, click.label)
-    for i in range(bisect_left(boundaries, t, key=lambda b: b.t), len(boundaries)):
+    text_field = details.target_kind == "text_field"
+    first = bisect_left(boundaries, start_t - _MAX_PRESS_MS, key=lambda b: b.t)
+    for i in range(first, len(boundaries)):
         b = boundaries[i]
         if b.t > end:
             break
@@ -177,12 +200,15 @@ def attribute_click(
             if same and b.t - chain_t <= config.repeat_ms:
                 chain_t = b.t  # a repeat press: the same window goes on
                 continue
-            close_t, close_o, closed_by = b.t, b.order, "click"
+            close_t, close_o = b.start
+            closed_by = "click"
             break
-        if b.t - chain_t <= config.input_follow_ms:
+        if not text_field and b.t - chain_t <= config.input_follow_ms:
             continue  # a field changed by the press itself (checkbox, label)
         close_t, close_o, closed_by = b.t, b.order, "input"
         break
+    if (close_t, close_o) < (start_t, start_o):
+        close_t, close_o = t, order  # a press that began before ours: ours is the later
 
     triggered = effect_requests(t, min(close_t, end), network, w, config)
     request_ends = [
@@ -195,11 +221,11 @@ def attribute_click(
     # not cause that a person makes (Back/Forward, a typed URL) closes the window.
     caused: NavMark | None = None
     why_nav = ""
-    for i in range(bisect_left(navigations, t, key=lambda n: n.t), len(navigations)):
+    for i in range(bisect_left(navigations, start_t, key=lambda n: n.t), len(navigations)):
         nav = navigations[i]
         if not _before(close_t, close_o, nav.t, nav.order) or nav.t > end:
             break
-        if nav.window_id != w or not _after(t, order, nav.t, nav.order):
+        if nav.window_id != w or not _after(start_t, start_o, nav.t, nav.order):
             continue
         reason = _could_cause(click, details, nav, config, request_ends)
         if reason is not None:
@@ -218,11 +244,12 @@ def attribute_click(
         and caused.how in ("load", "reload")
         and _before(close_t, close_o, caused.t, caused.order + 1)
     ):
-        # The new document ends everything the old one could show.
+        # The new document ends everything the old one could show (not a user action).
         close_t, close_o = caused.t, caused.order + 1
+        closed_by = None
 
     def inside(rt: int, ro: int) -> bool:
-        return _after(t, order, rt, ro) and _before(close_t, close_o, rt, ro) and rt <= end
+        return _after(start_t, start_o, rt, ro) and _before(close_t, close_o, rt, ro) and rt <= end
 
     # 3. Reactions.
     mutation_ms: int | None = None
@@ -231,7 +258,7 @@ def attribute_click(
     added: list[str] = []
     removed: list[str] = []
     records = tape.mutations
-    first = bisect_left(records, t, key=lambda r: r.t)
+    first = bisect_left(records, start_t, key=lambda r: r.t)
     for i in range(first, min(len(records), first + _MAX_SCAN)):
         m = records[i]
         if m.t > end or not _before(close_t, close_o, m.t, m.order):
@@ -241,10 +268,10 @@ def attribute_click(
         if m.ambient and config.ignore_ambient:
             ambient_ignored += 1
             if ambient_ms is None:
-                ambient_ms = m.t - t
+                ambient_ms = max(0, m.t - t)
             continue
         if mutation_ms is None:
-            mutation_ms = m.t - t
+            mutation_ms = max(0, m.t - t)
         if m.text_added:
             added.append(m.text_added)
         if m.text_removed:
@@ -300,7 +327,7 @@ def attribute_click(
 
     errors: list[EffectError] = []
     console = tape.console
-    first = bisect_left(console, t, key=lambda r: r.t)
+    first = bisect_left(console, start_t, key=lambda r: r.t)
     for i in range(first, min(len(console), first + _MAX_SCAN)):
         rec = console[i]
         if rec.t > end or not _before(close_t, close_o, rec.t, rec.order):
@@ -311,7 +338,7 @@ def attribute_click(
             continue
         if rec.level in ("error", "assert") or rec.uncaught:
             errors.append(
-                EffectError(message=rec.message[:200], ms=rec.t - t, uncaught=rec.uncaught)
+                EffectError(message=rec.message[:200], ms=max(0, rec.t - t), uncaught=rec.uncaught)
             )
 
     # 4. The first reaction and the outcome.
@@ -329,18 +356,18 @@ def attribute_click(
     window_closed = close_t <= end
     observed_to = close_t if window_closed else end
     truncated = stream_end is not None and stream_end < observed_to
-    next_ms = close_t - t if window_closed else None
+    next_ms = max(0, close_t - t) if window_closed and closed_by is not None else None
     errors_in_window = [e for e in errors if e.ms <= config.error_window_ms]
     outcome: Literal["navigation", "error", "reaction", "none"] | None
-    if errors_in_window:
+    if caused is not None:
+        outcome = "navigation"
+        what = "new document" if caused.how in ("load", "reload") else "URL change"
+        because = f"{why_nav} → {what} at +{max(0, caused.t - t)} ms"
+    elif errors_in_window:
         first_error = errors_in_window[0]
         outcome = "error"
         what = "uncaught error" if any(e.uncaught for e in errors_in_window) else "console error"
         because = f"{what} at +{first_error.ms} ms"
-    elif caused is not None:
-        outcome = "navigation"
-        what = "new document" if caused.how in ("load", "reload") else "URL change"
-        because = f"{why_nav} → {what} at +{caused.t - t} ms"
     elif reaction is not None:
         outcome = "reaction"
         because = {
@@ -354,16 +381,14 @@ def attribute_click(
     elif selection_ms is not None:
         outcome = "reaction"
         because = f"text selection changed at +{selection_ms} ms"
-    elif focus_ms is not None:
-        outcome = "reaction"
-        reaction = (focus_ms, "focus")
-        because = "the field took focus"
     elif truncated:
         outcome = None
         because = "the recording ended before the window closed"
     else:
         outcome = "none"
-        if closed_by is not None and next_ms is not None:
+        if focus_ms is not None:
+            because = "only focus moved (into the field)"
+        elif closed_by is not None and next_ms is not None:
             because = f"no change before the next {_BOUNDARY_WORDS[closed_by]} at +{next_ms} ms"
         else:
             because = f"no change within {config.window_ms} ms"

@@ -103,7 +103,12 @@ _R = TypeVar("_R", MutationRecord, InputRecord, ScrollRecord, ConsoleRecord)
 
 
 class NavMark(NamedTuple):
-    """A navigation for effect lookups: time, document number, ``how`` and the new URL."""
+    """A navigation for effect lookups: time, document number, ``how`` and the new URL.
+
+    ``started`` is when a new document's navigation began (epoch ms), when the recording
+    tells (the network plugin's navigation entry: the document's first event less the
+    entry's response end); None otherwise.
+    """
 
     t: int
     document: int
@@ -111,6 +116,7 @@ class NavMark(NamedTuple):
     url: str | None
     window_id: str | None = None
     order: int = 0
+    started: int | None = None
 
 
 # --- the target ----------------------------------------------------------------------------

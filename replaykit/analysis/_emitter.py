@@ -36,6 +36,7 @@ from ._tape import (
 
 __all__: list[str] = []
 
+_MAX_PRESS_MS = 1_000  # a press this long before its click still began it
 _MAX_OPEN_BURSTS = 32  # input/scroll bursts open at once (see `_open_burst`)
 _FORM_DEPTH = 40  # ancestors searched for a field's <form>
 _SENSITIVE_NAME = re.compile(r"(pass|pwd|secret|token|card|cc-?num|cvv|cvc|iban|ssn)", re.I)
@@ -70,7 +71,15 @@ class _Emitter(_AnalyzerState):
             )
         elif kind == "click":
             self._marks.append(
-                Boundary(t, self._ev, "click", self.window_id, node_id, (target, label))
+                Boundary(
+                    t,
+                    self._ev,
+                    "click",
+                    self.window_id,
+                    node_id,
+                    (target, label),
+                    *self._press_of(t),
+                )
             )
             self._ambient.user_action(t, node_id)
         action = Action(
@@ -89,8 +98,21 @@ class _Emitter(_AnalyzerState):
         )
         order = self._push(t, action)
         if kind == "click":
-            self._click_orders[order] = self._ev
+            press, press_order = self._press_of(t)
+            self._click_orders[order] = (
+                self._ev,
+                (press, press_order) if press is not None else None,
+            )
+            self._click_t_prev = t
         return order
+
+    def _press_of(self, t: int) -> tuple[int | None, int]:
+        """The press (time, stream order) the click at ``t`` began with, if one was seen
+        since the previous click and within a second."""
+        press_t, press_order = self._press
+        if press_order and 0 <= t - press_t <= _MAX_PRESS_MS and press_t >= self._click_t_prev:
+            return press_t, press_order
+        return None, 0
 
     def _release(self, *, final: bool) -> list[Action]:
         horizon = None if final else min((b.first_t for b in self._open.values()), default=None)
@@ -113,13 +135,15 @@ class _Emitter(_AnalyzerState):
                 if isinstance(item.details, ClickDetails):
                     details = msgspec.structs.replace(item.details, double=True)
                     item = msgspec.structs.replace(item, details=details)
-            click_order = self._click_orders.pop(order, 0) if is_click else 0
+            click_order, click_press = (
+                self._click_orders.pop(order, (0, None)) if is_click else (0, None)
+            )
             if is_click:
                 if network is None:
                     # Requests get epoch times from a per-document origin estimate that
                     # only tightens as requests arrive; mid-stream it is the best so far.
                     network = self.tape.network if final else self._network.records()
-                item = self._with_effect(item, click_order, network, final, effects)
+                item = self._with_effect(item, click_order, click_press, network, final, effects)
             out.append(msgspec.structs.replace(item, seq=self._seq))
             self._seq += 1
         self._prune_effect_state()
@@ -129,6 +153,7 @@ class _Emitter(_AnalyzerState):
         self,
         click: Action,
         order: int,
+        press: tuple[int, int] | None,
         network: list[NetworkRecord],
         final: bool,
         known: dict[tuple[int, int, str | None, int | None], ClickEffect],
@@ -151,6 +176,7 @@ class _Emitter(_AnalyzerState):
                 boundaries=self._marks,
                 config=self.effects,
                 order=order,
+                press=press,
                 stream_end=stream_end,
             )
         return msgspec.structs.replace(

@@ -66,6 +66,7 @@ class NetworkCollector:
         self._pending: list[_Pending] = []
         self._origin: dict[tuple[str | None, int], float] = {}
         self.dropped = 0
+        self._navigation_end: float | None = None
 
     def add(
         self, t: int, plugin: str, raw: msgspec.Raw, document: int, window_id: str | None
@@ -77,6 +78,12 @@ class NetworkCollector:
             payload = _decoder.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # raw: unchecked
             return False
+        if payload.isInitial:
+            for request in payload.requests[:64]:
+                end = request.endTime
+                if request.initiatorType == "navigation" and end is not None and 0 <= end < 600_000:
+                    self._navigation_end = end
+                    break
         for request in payload.requests:
             if len(self._pending) >= _MAX_REQUESTS:
                 self.dropped += 1
@@ -89,6 +96,12 @@ class NetworkCollector:
                 if bound < self._origin.get(key, float("inf")):
                     self._origin[key] = bound
         return True
+
+    def take_navigation_end(self) -> float | None:
+        """The response end (ms after the time origin) of the navigation entry in the
+        latest initial batch, once; None when there was none."""
+        end, self._navigation_end = self._navigation_end, None
+        return end
 
     def records(self) -> list[NetworkRecord]:
         """All requests with epoch start/end where they can be placed, in report order."""

@@ -60,10 +60,13 @@ class EffectConfig(msgspec.Struct, frozen=True, kw_only=True):
       continues the same window (one intent pressed again; the rage-click gap, §2).
     - ``input_follow_ms=150``: an Input this soon after a press is the press's own doing
       (a checkbox toggling, a label's control), not the person typing.
-    - ``scripted_navigation_ms=1500``: how soon after a click on a control (not a link or
-      submit) a navigation may come and still be the handler's doing;
-      ``navigation_after_request_ms=1000`` the same after a request the click triggered
-      ended (a save, then a redirect). Later navigations are not the click's.
+    - ``scripted_start_ms=300``: a new document after a click on a control (not a link or
+      submit) is the handler's doing when its navigation *began* within this of the click
+      (the network plugin tells when: its navigation entry); a typed URL or Back begins
+      later. ``scripted_navigation_ms=1000``: without that information (and for SPA URL
+      changes), how soon the navigation itself may come; ``navigation_after_request_ms=
+      1000``: or how soon after a request the click triggered ended (save, then redirect).
+      Plain content (text, images) never navigates by script.
     - ``error_window_ms=2000``: errors this soon after the click make it an error click
       (§5 ``window_ms``); later ones in the window are listed, not judged.
     - ``ignore_ambient=True``: leave out changes the page was making on its own before
@@ -78,7 +81,8 @@ class EffectConfig(msgspec.Struct, frozen=True, kw_only=True):
     text_chars: int = 120
     repeat_ms: int = 1000
     input_follow_ms: int = 150
-    scripted_navigation_ms: int = 1500
+    scripted_start_ms: int = 300
+    scripted_navigation_ms: int = 1000
     navigation_after_request_ms: int = 1000
     error_window_ms: int = 2000
     ignore_ambient: bool = True

@@ -102,7 +102,10 @@ class _AnalyzerState:
         self.effects = effects or self.options.effects
         self._navs: list[NavMark] = []  # navigations, for click effects
         self._marks: list[Boundary] = []  # clicks and inputs: where a click's window ends
-        self._click_orders: dict[int, int] = {}  # heap order of a held click -> stream order
+        # heap order of a held click -> (stream order, its press (t, order) or None)
+        self._click_orders: dict[int, tuple[int, tuple[int, int] | None]] = {}
+        self._press: tuple[int, int] = (-(10**15), 0)  # the latest press: (t, stream order)
+        self._click_t_prev = -(10**15)  # the previous click's time (a press belongs after it)
         self._ev = 0  # position of the current event in the stream (ties at one ms)
         self._ambient = AmbientTracker()
         self._kept_marks = 0  # len(_navs) + len(_marks) after the last prune
@@ -134,6 +137,7 @@ class _AnalyzerState:
         self._open: dict[tuple[str, int | None], _Burst] = {}
         self._last_ts: float | None = None
         self._pending_load = False  # DomContentLoaded/Load seen since the last snapshot
+        self._doc_first_t: int | None = None  # the latest document's first (DCL/Load) event
         self._meta_href: str | None = None  # href of the Meta waiting for its snapshot
         self._meta_size: tuple[int, int] | None = None
         self._documents = 0

@@ -75,6 +75,7 @@ class _UserEvents(_Emitter):
             )
         if kind == 1 or kind == 7:
             self._press_t = t
+            self._press = (t, self._ev)
             return
         if kind == 5 and data.id >= 0:
             # Focus fires on the press, before the Click: a text field's answer to a click.

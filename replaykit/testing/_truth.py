@@ -482,8 +482,9 @@ EFFECT_CLASSES: tuple[str, ...] = ("navigation", "error", "reaction", "none")
 """The click-effect classes a truth's ``effect_class`` and a found click's outcome take."""
 
 # The shared corpus' truth has only ``effect``; its words map onto the classes. ``focus``
-# (clicking into a field) is mapped to ``reaction`` as the shared corpus asks, though no
-# DOM change follows it; :class:`ClickEffectScore` counts those clicks apart.
+# (clicking into a field: the browser focused it, the page did nothing) is ``none``, as
+# the own corpus' browser-observed truth has it; :class:`ClickEffectScore` counts those
+# clicks apart.
 _EFFECT_TO_CLASS = {
     "navigation": "navigation",
     "error": "error",
@@ -491,7 +492,7 @@ _EFFECT_TO_CLASS = {
     "dom_change": "reaction",
     "delayed_dom_change": "reaction",
     "toggle": "reaction",
-    "focus": "reaction",
+    "focus": "none",
 }
 
 _NAME_KEYS = ("aria_label", "label", "text", "placeholder", "alt", "title", "name")
@@ -507,28 +508,12 @@ def truth_effect_class(action: Mapping[str, Any]) -> str | None:
 
 
 def found_effect_class(action: Action) -> str | None:
-    """A found click's effect class, None when undetermined.
-
-    The analyzer's ``ClickEffect.outcome`` when it has one; otherwise derived from the
-    effect's fields: navigation if it navigated, error if errors followed, reaction if the
-    page reacted, undetermined if the recording ended inside the window, else none.
-    """
+    """A found click's effect class: the analyzer's ``ClickEffect.outcome`` (None when
+    undetermined, or when the click carries no effect)."""
     details = action.details
     if not isinstance(details, ClickDetails) or details.effect is None:
         return None
-    effect = details.effect
-    if hasattr(effect, "outcome"):
-        outcome = getattr(effect, "outcome", None)
-        return outcome if isinstance(outcome, str) else None
-    if effect.navigation is not None:
-        return "navigation"
-    if effect.errors:
-        return "error"
-    if effect.reaction_kind is not None:
-        return "reaction"
-    if effect.truncated:
-        return None
-    return "none"
+    return details.effect.outcome
 
 
 def _found_credits(action: Action) -> tuple[bool, bool]:
@@ -580,7 +565,7 @@ class ClickEffectScore(msgspec.Struct, frozen=True, kw_only=True):
     with a navigation (``misattributed_navigation``) or an error
     (``misattributed_error``) the truth does not give that click. ``label_agree``:
     matched clicks whose found label names the truth target. ``focus_clicks``: matched
-    clicks whose truth ``effect`` is ``focus`` (mapped to ``reaction``), ``focus_agree``
+    clicks whose truth ``effect`` is ``focus`` (mapped to ``none``), ``focus_agree``
     those counted as agreeing. ``confusion[truth class][found class or
     "undetermined"]`` counts matched clicks; ``mismatches`` lists the disagreeing ones.
     """
