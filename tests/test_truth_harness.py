@@ -267,16 +267,17 @@ def test_click_effect_scores_on_a_hand_built_truth() -> None:
     assert s.label_agree == 5  # "Save…" is a truncation of Save; "Other" is not Title
     assert s.label_agreement == pytest.approx(5 / 6)
     assert (s.focus_clicks, s.focus_agree) == (1, 0)
+    # The focus click (truth "focus" = none) was found as a reaction.
     assert s.confusion == {
         "navigation": {"navigation": 1},
-        "reaction": {"navigation": 1, "none": 1},
-        "none": {"error": 1, "undetermined": 1},
+        "reaction": {"navigation": 1},
+        "none": {"error": 1, "reaction": 1, "undetermined": 1},
         "error": {"error": 1},
     }
     assert len(s.mismatches) == 4
     total = sum_click_effects([s, s])
     assert (total.matched, total.class_agree, total.misattributed) == (12, 4, 4)
-    assert total.confusion["reaction"] == {"navigation": 2, "none": 2}
+    assert total.confusion["reaction"] == {"navigation": 2}
 
 
 def test_dead_clicks_on_interactive_targets_only() -> None:
