@@ -19,7 +19,9 @@ const SLOW_MS = 1000;
 const QUICK_BACK_MS = 3000;
 
 const pathOf = (url) => { try { const u = new URL(url, 'http://x'); return u.pathname + u.search; } catch { return url; } };
-const keyOf = (t) => JSON.stringify([t.tag, t.id, t.aria_label, t.text, t.class, t.shadow_host, t.frame]);
+// One element across clicks: its text counts only when nothing steadier names it (a Like
+// button's count changes with every click).
+const keyOf = (t) => JSON.stringify([t.tag, t.id, t.aria_label, t.id || t.aria_label ? null : t.text, t.class, t.shadow_host, t.frame]);
 
 function strip(target) {
   if (!target) return target;
