@@ -128,9 +128,11 @@ def test_recording_decodes(name: str) -> None:
     path = CORPUS / f"{name}.json"
     if not path.is_file():
         pytest.fail(f"{path} missing")
-    events = sum(len(chunk) for chunk in iter_event_chunks(path))
+    chunks = list(iter_event_chunks(path))
+    events = sum(len(chunk.events) for chunk in chunks)
     raw = json.loads(path.read_text("utf-8"))
     assert events == len(raw) > 0
+    assert not any(chunk.malformed or chunk.unknown or chunk.truncated for chunk in chunks)
     truth = _truths()[name]
     assert truth["expected"]["full_page_loads"] == sum(1 for e in raw if e["type"] == 4)
 

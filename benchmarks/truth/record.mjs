@@ -5,6 +5,7 @@
 //
 //   node benchmarks/truth/record.mjs --out benchmarks/truth/corpus [--journey NAME ...]
 //   node benchmarks/truth/record.mjs --list
+//   --keep-reports also writes <journey>.probe.jsonl (the probe's raw reports, for debugging)
 import { chromium } from 'playwright-core';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +30,7 @@ function parseArgs(argv) {
     else if (a === '--journey') opts.journeys.push(argv[++i]);
     else if (a === '--chromium') opts.chromium = argv[++i];
     else if (a === '--list') opts.list = true;
+    else if (a === '--keep-reports') opts.keepReports = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
@@ -57,7 +59,7 @@ async function initScripts() {
   return [probe, recorder];
 }
 
-export async function recordJourney(journey, { out, chromiumPath, scripts, base, vers }) {
+export async function recordJourney(journey, { out, chromiumPath, scripts, base, vers, keepReports }) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rk-truth-'));
   const events = [];
   const reports = [];
@@ -101,6 +103,7 @@ export async function recordJourney(journey, { out, chromiumPath, scripts, base,
     await mkdir(out, { recursive: true });
     await writeFile(path.join(out, `${journey.name}.json`), '[\n' + events.map((e) => JSON.stringify(e)).join(',\n') + '\n]\n');
     await writeFile(path.join(out, `${journey.name}.truth.json`), JSON.stringify(truth, null, 1) + '\n');
+    if (keepReports) await writeFile(path.join(out, `${journey.name}.probe.jsonl`), reports.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return { events: events.length, truth };
   } finally {
     await ctx.close().catch(() => {});
@@ -120,7 +123,7 @@ async function main() {
   try {
     for (const j of chosen) {
       const t0 = Date.now();
-      const { events, truth } = await recordJourney(j, { out: opts.out, chromiumPath: opts.chromium, scripts, base, vers });
+      const { events, truth } = await recordJourney(j, { out: opts.out, chromiumPath: opts.chromium, scripts, base, vers, keepReports: opts.keepReports });
       const e = truth.expected;
       console.log(`${j.name}: ${events} events, ${e.click_actions} clicks (${JSON.stringify(e.effect_classes)}), ` +
         `dead ${e.dead_clicks}, rage ${e.rage_clicks}, error ${e.error_clicks}, slow ${e.slow_clicks}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -57,8 +57,19 @@ export class Human {
 
   async pointOf(target, spread = 0.25) {
     if (typeof target.x === 'number') return { x: target.x, y: target.y };
-    await target.scrollIntoViewIfNeeded?.().catch(() => {});
-    const box = await target.boundingBox();
+    let box = await target.boundingBox();
+    // Off screen: wheel towards it like a person would (never a programmatic scroll).
+    const vh = this.page.viewportSize().height;
+    for (let i = 0; i < 8 && box && (box.y < 0 || box.y + box.height > vh); i++) {
+      const dir = box.y < 0 ? -1 : 1;
+      const need = dir > 0 ? box.y + box.height - vh + 160 : 160 - box.y;
+      const notches = Math.max(1, Math.min(8, Math.ceil(Math.abs(need) / 100)));
+      const before = await this.page.evaluate(() => scrollY);
+      await this.wheel(Array(notches).fill(dir * 100), 'scroll to find the target');
+      await this.wait(this.between(250, 450));
+      box = await target.boundingBox();
+      if ((await this.page.evaluate(() => scrollY)) === before) break;
+    }
     if (!box) throw new Error(`no box for ${target}`);
     return {
       x: Math.round(box.x + box.width / 2 + this.between(-spread, spread) * box.width),

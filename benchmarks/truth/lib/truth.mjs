@@ -19,7 +19,9 @@ const SLOW_MS = 1000;
 const QUICK_BACK_MS = 3000;
 
 const pathOf = (url) => { try { const u = new URL(url, 'http://x'); return u.pathname + u.search; } catch { return url; } };
-const keyOf = (t) => JSON.stringify([t.tag, t.id, t.aria_label, t.text, t.class, t.shadow_host, t.frame]);
+// One element across clicks: its text counts only when nothing steadier names it (a Like
+// button's count changes with every click).
+const keyOf = (t) => JSON.stringify([t.tag, t.id, t.aria_label, t.id || t.aria_label ? null : t.text, t.class, t.shadow_host, t.frame]);
 
 function strip(target) {
   if (!target) return target;
@@ -162,7 +164,8 @@ export function buildTruth({ journey, actions: hostActions, reports, base, tStar
     else if (cls === 'reaction') a.effect = toggle && (!mut || toggle.t <= mut.t) ? 'toggle' : (a.effect_ms >= SLOW_MS ? 'delayed_dom_change' : 'dom_change');
     else a.effect = focusField ? 'focus' : 'none';
     if (toggle) a.checked = toggle.checked;
-    if (nav) a.full_load = nav.type === 'unload' || (nav.type === 'nav' && nav.how !== 'script' ? true : reports.some((r) => r.type === 'unload' && r.frame === 'top' && r.t >= a.t_press && r.t < end));
+    // Link, form and scripted navigations leave the document; pushState/popstate do not.
+    if (nav) a.full_load = nav.type === 'nav' || nav.type === 'unload';
     // The absence of an effect proves nothing when the recording ended, or the person left
     // the document (typed URL, Back/Forward), before the window could show one.
     if (cls === 'none' && ((reason === 'recording_end' && a.window_ms < WINDOW_MS) || (['goto', 'back', 'forward'].includes(reason) && a.window_ms < 2500))) a.undetermined = true;
@@ -270,12 +273,14 @@ export function buildTruth({ journey, actions: hostActions, reports, base, tStar
     f.fields.add(a.target.id || a.target.name);
     filled.set(doc, f);
   }
+  // The document is left when the next top-frame document loads (a binding call made
+  // from `pagehide` does not reach the harness, so the new document's load marks it).
   for (const [doc, f] of filled) {
     if (submitted.has(doc)) continue;
-    const gone = reports.find((r) => r.type === 'unload' && r.doc === doc);
-    if (!gone) continue;
-    const next = loads.find((r) => r.t >= gone.t);
-    signals.push({ kind: 'form_abandon', t: next ? next.t : gone.t, t_unload: gone.t, path: f.path, form: f.form, fields_filled: f.fields.size, submitted: false, left_to: next ? next.path : null });
+    const mine = loads.findIndex((r) => r.doc === doc);
+    const next = mine >= 0 ? loads[mine + 1] : null;
+    if (!next) continue;
+    signals.push({ kind: 'form_abandon', t: next.t, path: f.path, form: f.form, fields_filled: f.fields.size, submitted: false, left_to: next.path });
   }
   signals.sort((a, b) => a.t - b.t);
 
