@@ -6,31 +6,34 @@ click on such a page is always followed by *some* change, so "the page changed a
 event, whether it only touched regions that were already changing before the latest user
 action (a click or a keystroke) — those changes are *ambient* and are not a reaction.
 
-Definitions (documented in ``frustration-signals.md`` §3 "edge cases", made precise here):
+Definitions (``frustration-signals.md`` §3 "edge cases", made precise here):
 
-- A mutation event touches *regions*: the parent of each added or removed node (nodes
-  added in the same event are not regions of their own), the node of each text change,
-  the element of each attribute change, the node of a canvas, style or media change.
+- A mutation event touches *nodes*: the parent of each added or removed node (nodes added
+  in the same event are not touched of their own), the node of each text change, the
+  element of each attribute change, the node of a canvas, style or media change.
 - A touch is *spontaneous* when it comes more than :data:`REACTION_GRACE_MS` after the
   latest user action (or before any): the page did it without being asked just then.
-- A region is *ambient* for a user action when it was touched spontaneously at least
+- A node is *live* for a user action when it was touched spontaneously at least
   :data:`AMBIENT_MIN_TOUCHES` times in the :data:`AMBIENT_LOOKBACK_MS` before the action.
-  One earlier change (a counter a previous click bumped, a panel that loaded once) is not
-  ambient: only recurring changes are.
-- A touch also counts for the two nearest containers of the touched node (a live table
-  rewrites a different cell each tick, always under the same ``tbody``).
-- A region *inherits* ambience from an ancestor up to :data:`AMBIENT_DEPTH` levels up
-  (a chart re-rendered into fresh nodes each tick), except above ``<body>`` (a toast or
-  dialog appended to the document is a reaction unless the body itself keeps changing)
-  and except where the region is *near the clicked element* (inside it, or one of its
+  One earlier change (a counter a previous click bumped, a panel that loaded once) does not
+  make a node live: only recurring changes do.
+- A touch also counts as *activity inside* the touched node's two nearest containers (a
+  live table rewrites a different cell each tick, always under the same ``tbody``). A
+  container with recurring activity inside is live for what happens *below* it, not for a
+  change to itself: a live ticker inside ``<main>`` does not make removing a dialog from
+  ``<main>`` ambient.
+- A touched node is *ambient* when it is live itself, or when an ancestor up to
+  :data:`AMBIENT_DEPTH` levels up is live or has live activity inside — except above
+  ``<body>`` (a toast or dialog appended to the document is a reaction unless the body
+  itself keeps changing) and except near the clicked element (inside it, or one of its
   three nearest ancestors): a control that changes its own label inside a live panel
   reacted.
-- An event is ambient when every region it touched is ambient, and it is not much larger
-  than the largest event seen in the lookback (a full re-sort of a live table replaces
-  far more nodes than one tick: the ambient region *changed shape*).
+- An event is ambient when every node it touched is ambient, and it is not much larger
+  than the largest event of the lookback (a "Refresh" re-rendering a whole live table, a
+  re-sort: the live region *changed shape*).
 
-The tracker's memory is bounded: at most :data:`MAX_REGIONS` regions, each with its last
-:data:`_KEPT_TOUCHES` spontaneous touch times.
+Memory is bounded: at most :data:`MAX_REGIONS` nodes are remembered, each with its last
+few spontaneous touch times.
 """
 
 from __future__ import annotations
@@ -47,28 +50,29 @@ __all__ = [
     "AMBIENT_MIN_TOUCHES",
     "MAX_REGIONS",
     "REACTION_GRACE_MS",
+    "RELEVANT_MS",
     "AmbientTracker",
     "mutation_regions",
 ]
 
 AMBIENT_LOOKBACK_MS = 3_000
-"""How far before a user action recurring changes make a region ambient (3 s: ten ticks
-of a 300 ms ticker; PostHog's dead-click mutation window is 2.5 s)."""
+"""How far before a user action recurring changes make a node live (3 s: ten ticks of a
+300 ms ticker; PostHog's dead-click mutation window is 2.5 s)."""
 
 REACTION_GRACE_MS = 300
 """Changes this soon after a user action are presumed to answer it, so they never make a
-region ambient (the web's "instant" response bound, 100–300 ms)."""
+node live (the web's "instant" response bound, 100–300 ms)."""
 
 AMBIENT_MIN_TOUCHES = 2
-"""Spontaneous touches in the lookback that make a region ambient."""
+"""Spontaneous touches in the lookback that make a node live."""
 
 AMBIENT_DEPTH = 4
-"""Ancestors searched for an ambient container."""
+"""Ancestors searched for a live container."""
 
 SHAPE_FACTOR = 1.5
 """An ambient event this many times larger than the largest change of the lookback (and
 at least :data:`SHAPE_MIN_OPS` larger) changed the region's shape: it counts as a
-reaction (a "Refresh" re-rendering a whole live table, a re-sort)."""
+reaction."""
 
 SHAPE_MIN_OPS = 20
 
@@ -78,23 +82,36 @@ reaches them: effect windows last 7 s); their touches are still remembered."""
 
 MAX_REGIONS = 4_096
 _KEPT_TOUCHES = 4
-# Regions of one event looked at: a live table's tick rewrites ~100 cells, all under one
+# Nodes of one event looked at: a live table's tick rewrites ~100 cells, all under one
 # container; the first few say as much as all of them.
 _MAX_REGIONS_PER_EVENT = 24
-_TOUCH_UP = 2  # containers above a touched node that are touched with it
+_TOUCH_UP = 2  # containers above a touched node whose inside the touch counts for
 _NEAR_UP = 3  # ancestors of the clicked element that count as "near"
-_NEAR_DOWN = 8  # levels searched from a region up to the clicked element
+_NEAR_DOWN = 8  # levels searched from a node up to the clicked element
 _PAGE_TAGS = frozenset({"html", "body", "head"})
 _RECENT_SIZES = 256
 
 
 class _Region:
-    __slots__ = ("epoch", "snap", "times")
+    """What is remembered of one node: its own and its inside's spontaneous touches, and
+    their counts in the lookback before the latest action (frozen at the first look)."""
+
+    __slots__ = ("epoch", "inside", "inside_snap", "own", "own_snap")
 
     def __init__(self, epoch: int) -> None:
-        self.times: list[int] = []  # the last `_KEPT_TOUCHES` spontaneous touches
+        self.own: list[int] = []
+        self.inside: list[int] = []
         self.epoch = epoch
-        self.snap = 0
+        self.own_snap = 0
+        self.inside_snap = 0
+
+
+def _keep(times: list[int], t: int) -> None:
+    if times and times[-1] == t:
+        return  # one event counts once
+    times.append(t)
+    if len(times) > _KEPT_TOUCHES:
+        del times[0]
 
 
 class AmbientTracker:
@@ -115,7 +132,7 @@ class AmbientTracker:
         self._peak = 0
 
     def reset(self) -> None:
-        """Forget every region (a new document: ids mean other nodes now)."""
+        """Forget every node (a new document: ids mean other nodes now)."""
         self._regions.clear()
         self._sizes.clear()
         self._action_node = None
@@ -126,21 +143,19 @@ class AmbientTracker:
         self._action_t = t
         self._action_node = node_id
 
-    def _snapshot(self, region: _Region) -> int:
-        """Spontaneous touches of a region in the lookback before the latest action.
-
-        Computed at the first look after each action, before any later touch is kept, so
-        changes the action itself caused never count.
-        """
+    def _frozen(self, region: _Region) -> _Region:
+        """Freeze the lookback counts at the first look after each action, before any later
+        touch is kept, so changes the action itself caused never count."""
         if region.epoch != self._epoch:
             action_t = self._action_t
             if action_t is None:
-                region.snap = 0
+                region.own_snap = region.inside_snap = 0
             else:
                 since = action_t - AMBIENT_LOOKBACK_MS
-                region.snap = sum(1 for x in region.times if since <= x < action_t)
+                region.own_snap = sum(1 for x in region.own if since <= x < action_t)
+                region.inside_snap = sum(1 for x in region.inside if since <= x < action_t)
             region.epoch = self._epoch
-        return region.snap
+        return region
 
     def _peak_size(self) -> int:
         if self._peak_epoch != self._epoch:
@@ -153,14 +168,14 @@ class AmbientTracker:
             self._peak_epoch = self._epoch
         return self._peak
 
-    def _near(self, dom: DomTracker, region: int) -> bool:
+    def _near(self, dom: DomTracker, node_id: int) -> bool:
         clicked = self._action_node
         if clicked is None or clicked not in dom:
             return False
-        if region == clicked:
+        if node_id == clicked:
             return True
         parent_of = dom.parents
-        node: int | None = region
+        node: int | None = node_id
         for _ in range(_NEAR_DOWN):
             node = parent_of.get(node) if node is not None else None
             if node is None:
@@ -172,15 +187,15 @@ class AmbientTracker:
             up = parent_of.get(up) if up is not None else None
             if up is None:
                 break
-            if up == region:
+            if up == node_id:
                 return True
         return False
 
     def _is_ambient(self, dom: DomTracker, node_id: int, live: set[int]) -> bool:
-        """``live`` collects, for one event, containers already found ambient."""
+        """``live`` collects, for one event, containers already found live."""
         regions = self._regions
         own = regions.get(node_id)
-        if own is not None and self._snapshot(own) >= AMBIENT_MIN_TOUCHES:
+        if own is not None and self._frozen(own).own_snap >= AMBIENT_MIN_TOUCHES:
             return True
         parent_of = dom.parents
         tag = dom.tag
@@ -193,17 +208,20 @@ class AmbientTracker:
                 if tag(node) in _PAGE_TAGS:
                     return False
                 region = regions.get(node)
-                if region is None or self._snapshot(region) < AMBIENT_MIN_TOUCHES:
+                if region is None:
+                    continue
+                self._frozen(region)
+                if max(region.own_snap, region.inside_snap) < AMBIENT_MIN_TOUCHES:
                     continue
                 live.add(node)
-            # Inside a region that keeps changing, unless it is the clicked control's own
+            # Inside a live container, unless it is the clicked control's own
             # neighbourhood (a control changing its label inside a live panel).
             return not self._near(dom, node_id)
         return False
 
     def classify(self, dom: DomTracker, t: int, touched: Iterable[int], ops: int) -> bool:
-        """Whether a mutation event at ``t`` touching ``touched`` regions is ambient, then
-        remember the touch. An event that touched no known region is not ambient."""
+        """Whether a mutation event at ``t`` touching ``touched`` nodes is ambient, then
+        remember the touches. An event that touched no node is not ambient."""
         action_t = self._action_t
         spontaneous = action_t is None or t - action_t > REACTION_GRACE_MS
         # Only a change inside some action's window can be taken for its answer: far from
@@ -212,7 +230,6 @@ class AmbientTracker:
         ambient: bool | None = None if judge else False
         parent_of = dom.parents
         tag = dom.tag
-        marked: set[int] = set()
         live: set[int] = set()
         for seen, node_id in enumerate(touched):
             if seen >= _MAX_REGIONS_PER_EVENT:
@@ -220,44 +237,42 @@ class AmbientTracker:
             if ambient is not False:
                 ambient = self._is_ambient(dom, node_id, live)
             if spontaneous:
-                # A touch counts for the node and its two nearest containers: a live table
-                # rewrites a different cell each tick, but always under the same tbody.
-                node: int | None = node_id
-                for _ in range(_TOUCH_UP + 1):
-                    if node is None or node in marked or tag(node) in _PAGE_TAGS:
+                _keep(self._region(node_id, t).own, t)
+                node = parent_of.get(node_id)
+                for _ in range(_TOUCH_UP):
+                    if node is None or tag(node) in _PAGE_TAGS:
                         break
-                    marked.add(node)
-                    self._touch(node, t)
+                    _keep(self._region(node, t).inside, t)
                     node = parent_of.get(node)
         if ambient:
             peak = self._peak_size()
             if ops > max(SHAPE_FACTOR * peak, peak + SHAPE_MIN_OPS):
-                ambient = False  # the ambient region changed shape: far more than a tick
+                ambient = False  # the live region changed shape: far more than a tick
         if spontaneous:
             self._sizes.append((t, ops))
         return bool(ambient)
 
-    def _touch(self, node_id: int, t: int) -> None:
+    def _region(self, node_id: int, t: int) -> _Region:
         region = self._regions.get(node_id)
         if region is None:
             if len(self._regions) >= MAX_REGIONS:
                 self._evict(t)
-            # A fresh region has no pre-action touches: its snapshot is 0 already.
+            # A fresh node has no touches before the action: its counts are 0 already.
             region = self._regions[node_id] = _Region(self._epoch)
         elif region.epoch != self._epoch:
-            self._snapshot(region)  # freeze the pre-action count before adding
-        times = region.times
-        if times and times[-1] == t:
-            return  # one event touches a container once
-        times.append(t)
-        if len(times) > _KEPT_TOUCHES:
-            del times[0]
+            self._frozen(region)  # freeze the counts before adding a later touch
+        return region
 
     def _evict(self, t: int) -> None:
-        """Drop regions not touched within the lookback; if none, the older half."""
+        """Drop nodes not touched within the lookback; if none, the older half."""
         since = t - AMBIENT_LOOKBACK_MS
         regions = self._regions
-        stale = [k for k, r in regions.items() if not r.times or r.times[-1] < since]
+        stale = [
+            k
+            for k, r in regions.items()
+            if max(r.own[-1] if r.own else -(10**15), r.inside[-1] if r.inside else -(10**15))
+            < since
+        ]
         if not stale:
             stale = list(regions)[: len(regions) // 2]
         for k in stale:
@@ -265,9 +280,9 @@ class AmbientTracker:
 
 
 def mutation_regions(data: MutationData) -> list[int]:
-    """The regions a mutation event touched (see the module doc), deduplicated in order.
+    """The nodes a mutation event touched (see the module doc), deduplicated in order.
 
-    A parent added in the same event is not a region of its own.
+    A parent added in the same event is not touched of its own.
     """
     out: dict[int, None] = {}
     adds = data.adds

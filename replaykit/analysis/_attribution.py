@@ -58,7 +58,8 @@ _SUBMIT_INPUTS = frozenset({"submit", "image"})
 
 
 class Boundary(NamedTuple):
-    """A user action that can close a click's window: a click or an input.
+    """A user action that can close a click's window: a press (MouseDown/TouchStart,
+    whether it becomes a click or a drag), a click, or an input.
 
     ``order`` is the event's position in the stream (0 when unknown); ``target`` the
     action's lifted node id and ``key`` its selector and label, to recognise a repeat
@@ -69,7 +70,7 @@ class Boundary(NamedTuple):
 
     t: int
     order: int
-    kind: Literal["click", "input"]
+    kind: Literal["click", "input", "press"]
     window_id: str | None
     target: int | None = None
     key: tuple[str | None, str | None] | None = None
@@ -191,7 +192,9 @@ def attribute_click(
             break
         if b.window_id != w or not _after(t, order, b.t, b.order):
             continue
-        if b.kind == "click":
+        if b.kind == "click" and b.press is not None:
+            continue  # its press came first and was judged there
+        if b.kind in ("click", "press"):
             if b.t == t and b.order == order:
                 continue  # the click itself
             same = (b.target is not None and b.target == click.node_id) or (
@@ -378,9 +381,6 @@ def attribute_click(
         }[reaction[1]] + f" at +{reaction[0]} ms"
         if reaction[1] == "mutation" and not ambient_ignored:
             because = f"first page change at +{reaction[0]} ms"
-    elif selection_ms is not None:
-        outcome = "reaction"
-        because = f"text selection changed at +{selection_ms} ms"
     elif truncated:
         outcome = None
         because = "the recording ended before the window closed"
@@ -388,6 +388,8 @@ def attribute_click(
         outcome = "none"
         if focus_ms is not None:
             because = "only focus moved (into the field)"
+        elif selection_ms is not None:
+            because = f"only the text selection changed (at +{selection_ms} ms)"
         elif closed_by is not None and next_ms is not None:
             because = f"no change before the next {_BOUNDARY_WORDS[closed_by]} at +{next_ms} ms"
         else:

@@ -105,6 +105,7 @@ class _AnalyzerState:
         # heap order of a held click -> (stream order, its press (t, order) or None)
         self._click_orders: dict[int, tuple[int, tuple[int, int] | None]] = {}
         self._press: tuple[int, int] = (-(10**15), 0)  # the latest press: (t, stream order)
+        self._press_xy: tuple[float | None, float | None] = (None, None)
         self._click_t_prev = -(10**15)  # the previous click's time (a press belongs after it)
         self._ev = 0  # position of the current event in the stream (ties at one ms)
         self._ambient = AmbientTracker()

@@ -38,6 +38,7 @@ _TOGGLE_TYPES = frozenset({"checkbox", "radio"})
 # A click on a <select> this soon after its value changed is the press that closed the
 # list (Chromium sends it after `change`): the choice is the action.
 _SELECT_CLICK_MS = 1_000
+_DRAG_PX = 5  # pointer travel between press and click that makes it a drag
 
 
 class _UserEvents(_Emitter):
@@ -76,6 +77,11 @@ class _UserEvents(_Emitter):
         if kind == 1 or kind == 7:
             self._press_t = t
             self._press = (t, self._ev)
+            self._press_xy = (data.x, data.y)
+            # A press closes the window of the click before it, whether it becomes a
+            # click or a drag (the drag's effects are its own).
+            lifted = lift_target(self.dom, data.id) if data.id in self.dom else None
+            self._marks.append(Boundary(t, self._ev, "press", self.window_id, lifted, None))
             return
         if kind == 5 and data.id >= 0:
             # Focus fires on the press, before the Click: a text field's answer to a click.
@@ -94,9 +100,14 @@ class _UserEvents(_Emitter):
         self._click_t = t
         if kind == 2:
             selection = self._open.get(("selection", None))
-            if selection is not None and self._selection_change_t > self._press_t:
-                # The selection changed while the button was held: this Click ends a
-                # text-selection drag, so the action is the selection, finished now.
+            if (
+                selection is not None
+                and self._selection_change_t > self._press_t
+                and self._dragged(data)
+            ):
+                # The selection changed while the button was held and the pointer moved:
+                # this Click ends a text-selection drag, so the action is the selection.
+                # (A double or triple click selects without moving: it stays a click.)
                 del self._open[("selection", None)]
                 selection.last_t = t
                 self._close(selection)
@@ -166,6 +177,14 @@ class _UserEvents(_Emitter):
         )
         if kind == 2:
             self._last_click = (raw_id, t, order)
+
+    def _dragged(self, data: MouseInteractionData) -> bool:
+        """Whether the pointer moved between the press and this click (a drag); unknown
+        positions count as a drag, as before positions were compared."""
+        px, py = self._press_xy
+        if px is None or py is None or data.x is None or data.y is None:
+            return True
+        return abs(data.x - px) + abs(data.y - py) >= _DRAG_PX
 
     def _mark_double(self, order: int) -> bool:
         # The click is still held in `_done` (`_last_click` is cleared when it is released).
