@@ -183,7 +183,7 @@ def _target_agrees(truth: TruthItem, found: TruthItem) -> bool:
     if ident and found.selector and f"#{ident}" in found.selector:
         return True
     label = _fold(found.label)
-    for key in ("label", "text", "placeholder", "name"):
+    for key in ("aria_label", "alt", "title", "label", "text", "placeholder", "name"):
         value = _fold(target.get(key))
         if value and label and (value == label or value.startswith(label.rstrip("…"))):
             return True
@@ -203,7 +203,8 @@ def _selector_tag(selector: str | None) -> str | None:
 
 
 def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
-    """§1: by ``id`` in the selector, else tag + visible text; network errors by request."""
+    """§1: by ``id`` in the selector, else tag + accessible name (aria-label, alt, title or
+    visible text); network errors by request."""
     attrs = truth.attrs or {}
     if attrs:
         seen = found.attrs or {}
@@ -216,11 +217,16 @@ def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
     ident = target.get("id")
     if ident and found.selector and f"#{ident}" in found.selector:
         return True
-    tag, text = target.get("tag"), _fold(target.get("text"))
-    label = _fold(found.label)
-    if not tag or not text or not label or _selector_tag(found.selector) != str(tag).lower():
+    tag, label = target.get("tag"), _fold(found.label)
+    if not tag or not label or _selector_tag(found.selector) != str(tag).lower():
         return False
-    return text == label or text.startswith(label.rstrip("…"))
+    # The element's accessible name, in the order a person (and the analyzer) reads it:
+    # aria-label, alt, title, then its visible text.
+    for key in ("aria_label", "alt", "title", "text", "label"):
+        name = _fold(target.get(key))
+        if name and (name == label or name.startswith(label.rstrip("…"))):
+            return True
+    return False
 
 
 def _pairs(
