@@ -566,13 +566,14 @@ def test_detectors_survive_empty_and_odd_input() -> None:
 
 def test_form_abandon_counts_corrections() -> None:
     email = "ada@exmaple.com"
-    fixing = [typed(3400 + 80 * k, 23, email[:-k]) for k in range(1, 12)]  # back to "ada@"
+    fixing = [typed(6000 + 80 * k, 23, email[:-k]) for k in range(1, 12)]  # back to "ada@"
     events = [
         *checkout_events(),
-        *fixing,  # 1.8 s after the last key: deleting the mistyped domain is a correction
-        typed(5600, 23, "ada@example.com"),
-        click(7000, 40),
-        *page(7600, f"{SHOP}/shop/", list_page()),
+        typed(5600, 23, email),  # back in the email field, the typo typed in
+        *fixing,  # 480 ms later, deleting the mistyped domain: a correction
+        typed(7100, 23, "ada@example.com"),
+        click(9000, 40),
+        *page(9600, f"{SHOP}/shop/", list_page()),
     ]
     [signal] = detect(detect_form_abandons, events)
     assert signal.details["corrections"] == 1

@@ -40,7 +40,8 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     - ``correction_pause_ms=300``, ``correction_chars=3``: inside an edit burst, deleting
       at least 3 characters after a pause of at least 300 ms (a person re-reading what
       they typed: about the pause between words of a typist) starts a new ``input``
-      action with ``correction=True``; typing again after such a pause starts another.
+      action with ``correction=True``; typing again after such a pause starts another. A
+      burst that begins by deleting (clearing the field on a later visit) is no correction.
     - ``programmatic_scroll_ms=200``: a Scroll within 200 ms after a navigation or a new
       snapshot is the page's own ``scrollTo``/restoration; within
       ``anchor_scroll_ms=1000`` after a click on an in-page ``#anchor`` link it is the

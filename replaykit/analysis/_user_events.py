@@ -186,6 +186,29 @@ class _UserEvents(_Emitter):
             return True
         return abs(data.x - px) + abs(data.y - py) >= _DRAG_PX
 
+    def _scripted_fill(self, t: int, data: InputData) -> bool:
+        """Whether an Input is a value the page set right after a click on another
+        element: several characters at once, within the press's follow window, on a text
+        field that was not the one clicked (recorders without ``userTriggeredOnInput``
+        cannot say)."""
+        if data.user_triggered is not None or data.is_checked:
+            return False
+        if t - self._click_t > self.effects.input_follow_ms or self._last_click is None:
+            return False
+        clicked = self._last_click[0]
+        if clicked == data.id or (
+            self._label_click is not None and self._label_click[0] == data.id
+        ):
+            return False
+        if self._field_type(data.id) in _TOGGLE_TYPES or self.dom.tag(data.id) == "select":
+            return False
+        previous = self._field_values.get(data.id)
+        if previous is None:
+            previous = (self.dom.attr(data.id, "value") or "") if data.id in self.dom else ""
+        return abs(len(data.text) - len(previous)) >= 2 or (
+            len(data.text) == len(previous) and data.text != previous
+        )
+
     def _mark_double(self, order: int) -> bool:
         # The click is still held in `_done` (`_last_click` is cleared when it is released).
         # Searching the heap for it was linear per DblClick, quadratic on a storm of them:
@@ -196,6 +219,24 @@ class _UserEvents(_Emitter):
     def _on_input(self, t: int, data: InputData) -> None:
         if data.user_triggered is False:
             return  # a value the page set itself
+        if self._scripted_fill(t, data):
+            # A click elsewhere filled this field (a suggestion chip, "use my address"):
+            # the click's effect, not the person typing. Kept on the tape, no action.
+            self.tape.inputs.append(
+                InputRecord(
+                    t=t,
+                    document=max(self._documents, 1),
+                    node_id=data.id,
+                    length=len(data.text),
+                    checked=data.is_checked,
+                    window_id=self.window_id,
+                    order=self._ev,
+                )
+            )
+            self._field_values[data.id] = data.text
+            events = self.coverage.events
+            events["input_scripted"] = events.get("input_scripted", 0) + 1
+            return
         self.tape.inputs.append(
             InputRecord(
                 t=t,
@@ -282,8 +323,6 @@ class _UserEvents(_Emitter):
             _, burst.target, burst.label = self._describe(node_id)
             burst.form = self._form_of(node_id)
             burst.url = self.url
-            if delta < 0:
-                burst.pending = [t, None, 0, 0, 0, t, 0]  # a burst that opens by deleting
             self._open_burst(key, burst)
         else:
             burst.count += 1
@@ -308,9 +347,6 @@ class _UserEvents(_Emitter):
     ) -> None:
         """End the burst where the deleting began; what follows is a correction burst."""
         first_t, text, count, added, removed, last_t, _deleted = pending
-        if text is None:
-            burst.correction = True  # the burst itself opened by deleting
-            return
         before = _Burst("input", burst.first_t, burst.node_id)
         before.target, before.label, before.form, before.url = (
             burst.target,

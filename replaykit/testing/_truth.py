@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ..analysis._actions import Action, ClickDetails, ScrollDetails
+from ..analysis._actions import Action, ClickDetails, InputDetails, ScrollDetails
 from ..analysis._signal import Signal
 
 __all__ = [
@@ -158,13 +158,27 @@ def truth_items(truth: Mapping[str, Any]) -> list[TruthItem]:
 
 
 def found_items(actions: Iterable[Action]) -> list[TruthItem]:
-    """The analyzer's actions in the same shape (programmatic scrolls left out)."""
+    """The analyzer's actions in the same shape (programmatic scrolls left out).
+
+    A harness writes one ``input`` action per field visit, with its ``corrections``
+    counted; the analyzer splits a corrected visit into the typing, the correction and
+    the retyping (issue 11 §5). Those parts — a correction and what directly follows it
+    on the same field — are scored as the one input they began with.
+    """
     items: list[TruthItem] = []
+    last_input: dict[str | None, Action] = {}
     for a in actions:
         if a.kind not in SCORED_KINDS:
             continue
         if isinstance(a.details, ScrollDetails) and a.details.programmatic:
             continue
+        if isinstance(a.details, InputDetails):
+            before = last_input.get(a.target)
+            last_input[a.target] = a
+            if before is not None and isinstance(before.details, InputDetails):
+                gap = a.timestamp - (before.timestamp + before.details.t_end_ms - before.t_ms)
+                if (a.details.correction or before.details.correction) and gap <= 2_000:
+                    continue  # part of the visit the earlier input began
         items.append(
             TruthItem(kind=a.kind, timestamp=a.timestamp, label=a.label, selector=a.target)
         )
