@@ -82,6 +82,9 @@ class _UserEvents(_Emitter):
             # click or a drag (the drag's effects are its own).
             lifted = lift_target(self.dom, data.id) if data.id in self.dom else None
             self._marks.append(Boundary(t, self._ev, "press", self.window_id, lifted, None))
+            # The action begins at the press: what the page changes from here on is judged
+            # against what it was doing before it.
+            self._ambient.user_action(t, lifted)
             return
         if kind == 5 and data.id >= 0:
             # Focus fires on the press, before the Click: a text field's answer to a click.
