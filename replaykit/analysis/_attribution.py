@@ -255,6 +255,30 @@ def attribute_click(
         return _after(start_t, start_o, rt, ro) and _before(close_t, close_o, rt, ro) and rt <= end
 
     # 3. Reactions.
+    # The person's own first scroll: the page's changes after it answer the scroll (lazy
+    # loading, infinite feeds, sticky headers), not the click.
+    scroll_ms: int | None = None
+    page_scroll_ms: int | None = None
+    user_scroll: tuple[int, int] | None = None
+    scrolls = tape.scrolls
+    first = bisect_left(scrolls, t, key=lambda r: r.t)
+    for i in range(first, min(len(scrolls), first + _MAX_SCAN)):
+        s = scrolls[i]
+        if s.t > end or not _before(close_t, close_o, s.t, s.order):
+            break
+        if s.window_id != w or not inside(s.t, s.order):
+            continue
+        if scroll_ms is None:
+            scroll_ms = s.t - t
+        if s.programmatic:
+            if page_scroll_ms is None:
+                page_scroll_ms = s.t - t
+        elif user_scroll is None:
+            user_scroll = (s.t, s.order)
+        if page_scroll_ms is not None and user_scroll is not None:
+            break
+    mut_close = (close_t, close_o) if user_scroll is None else min((close_t, close_o), user_scroll)
+
     mutation_ms: int | None = None
     ambient_ms: int | None = None
     ambient_ignored = 0
@@ -264,7 +288,7 @@ def attribute_click(
     first = bisect_left(records, start_t, key=lambda r: r.t)
     for i in range(first, min(len(records), first + _MAX_SCAN)):
         m = records[i]
-        if m.t > end or not _before(close_t, close_o, m.t, m.order):
+        if m.t > end or not _before(mut_close[0], mut_close[1], m.t, m.order):
             break
         if m.window_id != w or not inside(m.t, m.order):
             continue
@@ -289,22 +313,6 @@ def attribute_click(
             break
         if r.window_id == w and inside(r.t, r.order):
             input_ms = r.t - t
-            break
-
-    scroll_ms: int | None = None
-    page_scroll_ms: int | None = None
-    scrolls = tape.scrolls
-    first = bisect_left(scrolls, t, key=lambda r: r.t)
-    for i in range(first, min(len(scrolls), first + _MAX_SCAN)):
-        s = scrolls[i]
-        if s.t > end or not _before(close_t, close_o, s.t, s.order):
-            break
-        if s.window_id != w or not inside(s.t, s.order):
-            continue
-        if scroll_ms is None:
-            scroll_ms = s.t - t
-        if s.programmatic:
-            page_scroll_ms = s.t - t
             break
 
     focus_ms: int | None = None
