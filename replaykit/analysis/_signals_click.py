@@ -339,8 +339,16 @@ class _Context:
         return kind, max(0, ms)
 
     def undetermined(self, c: _Click, cfg: DeadClickConfig) -> bool:
-        """The recording stopped before the click could be judged."""
+        """The click cannot be judged: the recording stopped, or the person left the page
+        (Back/Forward, a typed URL) before the timeout — a page that is gone cannot be
+        seen to answer."""
         e = c.effect
+        if (
+            e.next_action in ("load", "back_forward")
+            and e.next_action_ms is not None
+            and e.next_action_ms < cfg.timeout_ms
+        ):
+            return True
         horizon = cfg.timeout_ms
         if e.next_action_ms is not None:
             horizon = min(horizon, e.next_action_ms)
