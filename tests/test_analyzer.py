@@ -292,11 +292,11 @@ def test_selection_drag_is_one_selection_and_its_click_is_not_a_click() -> None:
     actions, _ = analyze_dicts(
         [
             *page(0, URL, root),
-            mouse(1000, 1, 11),
+            mouse(1000, 1, 11, x=10),
             inc(1050, 14, ranges=[{"start": 11, "startOffset": 0, "end": 11, "endOffset": 3}]),
             inc(1100, 14, ranges=[{"start": 11, "startOffset": 0, "end": 11, "endOffset": 9}]),
-            mouse(1200, 0, 10),
-            click(1201, 10),
+            mouse(1200, 0, 10, x=120),
+            click(1201, 10, x=120),
         ]
     )
     user = [a for a in actions if a.kind not in ("navigation", "page_load")]
@@ -304,6 +304,24 @@ def test_selection_drag_is_one_selection_and_its_click_is_not_a_click() -> None:
     assert isinstance(user[0].details, SelectionDetails)
     assert user[0].details.text == "The quick"
     assert user[0].timestamp == T0 + 1201
+
+
+def test_a_double_click_that_selects_a_word_stays_a_click() -> None:
+    root = document(el(10, "p", {"id": "p1"}, text(11, "The quick brown fox jumps")))
+    word = [{"start": 11, "startOffset": 4, "end": 11, "endOffset": 9}]
+    actions, _ = analyze_dicts(
+        [
+            *page(0, URL, root),
+            mouse(1000, 1, 11, x=40),
+            click(1080, 10, x=40),
+            mouse(1200, 1, 11, x=40),
+            inc(1210, 14, ranges=word),  # the second press selects the word
+            click(1280, 10, x=40),
+        ]
+    )
+    user = [a for a in actions if a.kind not in ("navigation", "page_load")]
+    assert kinds(user)[0] == "click" and "selection" in kinds(user)
+    assert kinds(user).count("click") == 2
 
 
 def test_unknown_plugins_and_custom_tags_are_counted_not_dropped() -> None:
