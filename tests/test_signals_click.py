@@ -265,7 +265,7 @@ def test_the_checkbox_is_alive_through_its_input() -> None:
 
 def test_a_click_ending_a_text_selection_drag_is_not_a_candidate() -> None:
     # The analyzer turns a drag's click into a selection action; no click is judged.
-    events = [*start(), press(1000, 35), selection(1100, 35), click(1300, 35), END]
+    events = [*start(), press(1000, 35, x=10), selection(1100, 35), click(1300, 35, x=90), END]
     actions, tape = run(events)
     assert not any(isinstance(a.details, ClickDetails) for a in actions)
     assert detect_dead_clicks("test", actions, tape, DEFAULT_SIGNAL_CONFIG) == []
