@@ -227,3 +227,86 @@ def test_a_repeat_press_on_the_same_control_continues_the_window() -> None:
 def test_a_press_without_click_is_not_an_action() -> None:
     (effect,) = _clicks([*start(), mouse(900, 1, 11), click(1000, 11), END])
     assert effect.outcome == "none" and effect.because.startswith("no change within")
+
+
+# --- presses, scrolls, scripted fills, navigation starts -----------------------------------
+
+
+def test_the_window_runs_from_press_to_the_next_press() -> None:
+    # The next click's press at 2600 (its click at 2680): an error at 2640 is its doing.
+    events = [
+        *start(),
+        mouse(950, 1, 11),
+        click(1000, 11),
+        mouse(2600, 1, 13),
+        console(2640, "Uncaught TypeError: from the next handler"),
+        click(2680, 13),
+        END,
+    ]
+    first, second = _clicks(events)
+    assert first.errors == () and first.next_action_ms == 1600
+    assert second.outcome == "error"
+
+
+def test_a_drag_press_closes_the_window_too() -> None:
+    events = [
+        *start(),
+        click(1000, 11),
+        mouse(2000, 1, 25),  # a press that becomes a drag, no click
+        add_text(2100, 900, 3, "Moved"),
+        END,
+    ]
+    (effect,) = _clicks(events)
+    assert effect.outcome == "none" and effect.next_action_ms == 1000
+
+
+def test_changes_after_the_persons_scroll_answer_the_scroll() -> None:
+    events = [
+        *start(),
+        click(1000, 28),  # static text
+        inc(1500, 3, id=1, x=0, y=600),  # the person scrolls
+        add_text(1600, 900, 3, "Loading more…"),  # infinite feed
+        END,
+    ]
+    (effect,) = _clicks(events)
+    assert effect.outcome == "none" and effect.mutation_ms is None
+
+
+def test_a_value_set_by_a_click_elsewhere_is_its_effect_not_typing() -> None:
+    events = [*start(), click(1000, 13), inc(1008, 5, id=20, text="dialog"), END]
+    actions, _ = run(events)
+    assert [a.kind for a in actions if a.kind in ("click", "input")] == ["click"]
+    (effect,) = (_effect(a) for a in clicks_of(actions))
+    assert effect.outcome == "reaction" and effect.reaction_kind == "input"
+
+
+def test_a_new_document_that_began_after_the_click_is_not_its_doing() -> None:
+    def nav_entry(t: int, end_ms: float) -> dict[str, Any]:
+        from _builders import plugin
+
+        request = {"initiatorType": "navigation", "name": OTHER, "startTime": 0, "endTime": end_ms}
+        return plugin(t, "rrweb/network@1", {"requests": [request], "isInitial": True})
+
+    # Loaded at 1700, its response ended 50 ms after its start: it began at ~1650, 650 ms
+    # after the click — a typed URL, though within the 1 s fallback window.
+    typed_url = [*start(), click(1000, 11), *start(1700, OTHER), nav_entry(1760, 50), END]
+    (effect,) = _clicks(typed_url)
+    assert effect.navigation is None and effect.next_action == "load"
+    # Began with the click (response end 680 ms after a start at ~1020): the handler's.
+    scripted = [*start(), click(1000, 11), *start(1700, OTHER), nav_entry(1760, 680), END]
+    (effect,) = _clicks(scripted)
+    assert effect.outcome == "navigation" and "began with the click" in effect.because
+
+
+def test_plain_text_never_navigates_by_script() -> None:
+    (effect,) = _clicks([*start(), click(1000, 28), pageview(1100, OTHER), END])
+    assert effect.navigation is None
+
+
+def test_back_controls_by_their_words() -> None:
+    from replaykit.analysis._attribution import BACK_CONTROL
+
+    for label in ("← Back to feed", "Back", "Previous page", "« Return"):
+        assert BACK_CONTROL.search(label), label
+    for label in ("Feedback", "Backup now", "Next"):
+        assert not BACK_CONTROL.search(label), label
