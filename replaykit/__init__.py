@@ -10,10 +10,18 @@
             async for replay in replays:
                 print(replay.markdown())
 
-Blocking twins live in :mod:`replaykit.sync`; the command line is ``replaykit``.
+The names here are the everyday ones. The rest live in subpackages, each with its own
+``__all__``: :mod:`replaykit.analysis` (actions, effects, signals, labels, timelines),
+:mod:`replaykit.rrweb` (decoding, the DOM mirror), :mod:`replaykit.bundle` (Polars frames
+and queries), :mod:`replaykit.mixpanel` (the Mixpanel client and its parts),
+:mod:`replaykit.errors` (every error). Blocking twins live in :mod:`replaykit.sync`; the
+command line is ``replaykit``. Mixpanel (httpx) and bundle (Polars) names load on first
+use, so ``import replaykit`` stays light.
 """
 
 from contextlib import suppress as _suppress
+from importlib import import_module as _import_module
+from types import ModuleType as _Module
 
 from msgspec import Struct as _Struct
 
@@ -28,179 +36,161 @@ from ._api import (
 )
 from ._errors import (
     AnalysisTimeoutError,
-    AuthenticationError,
     ConfigError,
-    InvalidResponseError,
     MixpanelError,
-    QueryError,
-    RateLimitError,
     RecordingError,
-    RecordingFormatError,
-    RecordingNotFoundError,
-    RecordingTooLargeError,
     ReplaykitError,
-    ReplayNotFoundError,
-    ServerError,
-    SessionReplayAccessError,
-    SignedURLExpiredError,
-    TransientError,
-    UnsupportedReplayFormatError,
     UsageError,
 )
-from .analysis._actions import (
-    ACTION_KINDS,
-    Action,
-    ClickDetails,
-    ConsoleErrorDetails,
-    Coverage,
-    InputDetails,
-    NavigationDetails,
-    PageLoadDetails,
-    ScrollDetails,
-    SelectDetails,
-    SelectionDetails,
-    ToggleDetails,
-    ViewportDetails,
-)
+from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer
-from .analysis._labels import (
-    css_selector,
-    default_label,
-    lift_target,
-    normalize_url,
-    selector_label,
-)
 from .analysis._options import AnalyzerOptions
-from .analysis._signal import SIGNAL_KINDS, Signal
+from .analysis._signal import Signal
 from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
-from .analysis._signal_config import SignalConfig, signal_config
+from .analysis._signal_config import SignalConfig
 from .analysis._signals import detect_signals
-from .analysis._timeline import describe_action, markdown_timeline
-from .rrweb._decode import decode_events, iter_event_chunks, sniff_format
-from .rrweb._dom import DomTracker
-from .rrweb._model import EventChunk
+from .analysis._timeline import markdown_timeline
+from .rrweb._decode import iter_event_chunks
 from .sources._local import LocalSource, Recording
-from .sources.mixpanel import (
-    ClientLimits,
-    FetchedReplay,
-    MixpanelClient,
-    MixpanelConfig,
-    MixpanelEvent,
-    ReplayDescriptor,
-    RetryPolicy,
-    SignedReplay,
-    Timeouts,
-)
 
 __version__ = "0.1.0"
 
-# The bundle (Polars) loads on first use: `import replaykit` stays light for scripts and
-# services that only analyze.
-_LAZY = {"BundleBuilder", "ReplayBundle", "aggregate"}
-
 __all__ = [
-    "ACTION_KINDS",
-    "SIGNAL_KINDS",
     "SIGNAL_PRESETS",
     "Action",
     "AnalysisTimeoutError",
     "AnalyzedReplay",
     "AnalyzerOptions",
-    "AuthenticationError",
     "BundleBuilder",
-    "ClickDetails",
-    "ClientLimits",
     "ConfigError",
-    "ConsoleErrorDetails",
     "Coverage",
-    "DomTracker",
-    "EventChunk",
-    "FetchedReplay",
-    "InputDetails",
-    "InvalidResponseError",
     "LocalSource",
     "MixpanelClient",
     "MixpanelConfig",
     "MixpanelError",
-    "MixpanelEvent",
-    "NavigationDetails",
-    "PageLoadDetails",
-    "QueryError",
-    "RateLimitError",
     "Recording",
     "RecordingError",
-    "RecordingFormatError",
-    "RecordingNotFoundError",
-    "RecordingTooLargeError",
     "ReplayAnalyzer",
     "ReplayBundle",
-    "ReplayDescriptor",
     "ReplayFailure",
-    "ReplayNotFoundError",
     "ReplaykitError",
-    "RetryPolicy",
-    "ScrollDetails",
-    "SelectDetails",
-    "SelectionDetails",
-    "ServerError",
-    "SessionReplayAccessError",
     "Signal",
     "SignalConfig",
-    "SignedReplay",
-    "SignedURLExpiredError",
-    "Timeouts",
-    "ToggleDetails",
-    "TransientError",
-    "UnsupportedReplayFormatError",
     "UsageError",
-    "ViewportDetails",
     "aggregate",
     "analyze",
     "analyze_events",
     "analyze_recording",
-    "css_selector",
-    "decode_events",
-    "default_label",
-    "describe_action",
     "detect_signals",
     "iter_actions",
     "iter_event_chunks",
     "iter_signals",
-    "lift_target",
     "markdown_timeline",
-    "normalize_url",
-    "selector_label",
-    "signal_config",
-    "sniff_format",
 ]
 
-# Public functions and errors report the public module, so tracebacks and docs say
-# `replaykit.analyze`. Structs keep their defining module: msgspec resolves their
-# (postponed) annotations in that module's namespace when it builds a decoder.
-for _name in __all__:
-    if _name in _LAZY:
-        continue  # set on first use, below
-    _obj = globals()[_name]
-    if isinstance(_obj, type) and issubclass(_obj, _Struct):
-        continue
-    if hasattr(_obj, "__module__") and not isinstance(_obj, tuple | dict):
+# Loaded on first use (Polars, httpx): name -> the module that defines it.
+_LAZY = {
+    "BundleBuilder": "replaykit.bundle",
+    "ReplayBundle": "replaykit.bundle",
+    "aggregate": "replaykit.bundle",
+    "MixpanelClient": "replaykit.mixpanel",
+    "MixpanelConfig": "replaykit.mixpanel",
+}
+
+# Names that were public here before the public face was cut to the everyday ones: still
+# reachable (from their subpackage, on first use) so existing code keeps working.
+_MOVED = {
+    **dict.fromkeys(
+        (
+            "ACTION_KINDS",
+            "SIGNAL_KINDS",
+            "ClickDetails",
+            "ConsoleErrorDetails",
+            "InputDetails",
+            "NavigationDetails",
+            "PageLoadDetails",
+            "ScrollDetails",
+            "SelectDetails",
+            "SelectionDetails",
+            "ToggleDetails",
+            "ViewportDetails",
+            "css_selector",
+            "default_label",
+            "describe_action",
+            "lift_target",
+            "normalize_url",
+            "selector_label",
+            "signal_config",
+        ),
+        "replaykit.analysis",
+    ),
+    **dict.fromkeys(
+        ("DomTracker", "EventChunk", "decode_events", "sniff_format"), "replaykit.rrweb"
+    ),
+    **dict.fromkeys(
+        (
+            "ClientLimits",
+            "FetchedReplay",
+            "MixpanelEvent",
+            "ReplayDescriptor",
+            "RetryPolicy",
+            "SignedReplay",
+            "Timeouts",
+        ),
+        "replaykit.mixpanel",
+    ),
+    **dict.fromkeys(
+        (
+            "AuthenticationError",
+            "InvalidResponseError",
+            "QueryError",
+            "RateLimitError",
+            "RecordingFormatError",
+            "RecordingNotFoundError",
+            "RecordingTooLargeError",
+            "ReplayNotFoundError",
+            "ServerError",
+            "SessionReplayAccessError",
+            "SignedURLExpiredError",
+            "TransientError",
+            "UnsupportedReplayFormatError",
+        ),
+        "replaykit.errors",
+    ),
+}
+
+
+def _public(value: object) -> object:
+    """Report ``replaykit`` as the module of a public function or error class, so
+    tracebacks and docs say ``replaykit.analyze``. Structs keep their defining module:
+    msgspec resolves their (postponed) annotations there when it builds a decoder."""
+    if isinstance(value, type) and issubclass(value, _Struct):
+        return value
+    if hasattr(value, "__module__") and not isinstance(value, tuple | dict):
         with _suppress(AttributeError, TypeError):
-            _obj.__module__ = "replaykit"
-del _name, _obj
+            value.__module__ = "replaykit"
+    return value
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _public(globals()[_name])
+del _name
 
 
 def __getattr__(name: str) -> object:
+    where = _LAZY.get(name) or _MOVED.get(name)
+    if where is None:
+        raise AttributeError(f"module 'replaykit' has no attribute {name!r}")
+    value = getattr(_import_module(where), name)
     if name in _LAZY:
-        from . import bundle
-
-        value = getattr(bundle, name)
-        if not isinstance(value, type) or not issubclass(value, _Struct):
-            with _suppress(AttributeError, TypeError):
-                value.__module__ = "replaykit"
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'replaykit' has no attribute {name!r}")
+        _public(value)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    # The public face, the subpackages loaded so far and the module's own attributes; not
+    # the moved names a caller happened to reach (they are not part of the face).
+    loaded = {n for n, v in globals().items() if n.startswith("_") or isinstance(v, _Module)}
+    return sorted(set(__all__) | loaded)

@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import msgspec
+
 __all__ = [
     "AnalysisTimeoutError",
     "AuthenticationError",
@@ -48,6 +50,7 @@ __all__ = [
     "RecordingFormatError",
     "RecordingNotFoundError",
     "RecordingTooLargeError",
+    "ReplayFailure",
     "ReplayNotFoundError",
     "ReplaykitError",
     "ServerError",
@@ -262,3 +265,25 @@ class RateLimitError(TransientError):
 
     exit_code: ClassVar[int] = 5
     code: ClassVar[str] = "RATE_LIMITED"
+
+
+class ReplayFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a replay could not be analyzed: the error's class name, message and exit code.
+
+    ``skipped`` is true for a file a directory scan found that is not a recording at all.
+    """
+
+    error: str
+    message: str
+    exit_code: int
+    skipped: bool = False
+
+    @classmethod
+    def of(cls, exc: ReplaykitError, *, skipped: bool = False) -> ReplayFailure:
+        """The record of ``exc`` (its message without the replay id it is filed under)."""
+        return cls(
+            error=type(exc).__name__,
+            message=exc.message,
+            exit_code=exc.exit_code,
+            skipped=skipped,
+        )

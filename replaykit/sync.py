@@ -40,7 +40,7 @@ from .sources.mixpanel._events import MixpanelEvent
 from .sources.mixpanel._sign import SignedReplay
 
 if TYPE_CHECKING:
-    from .sources.mixpanel._client import MixpanelClient as _AsyncMixpanelClient
+    from ._mixpanel_client import MixpanelClient as _AsyncMixpanelClient
 
 __all__ = ["MixpanelClient", "actions", "analyze", "analyze_recording", "signals"]
 
@@ -320,7 +320,7 @@ class MixpanelClient:
 
 
 async def _make_client(config: MixpanelConfig | None, kwargs: dict[str, Any]) -> Any:
-    from .sources.mixpanel import MixpanelClient as AsyncClient
+    from ._mixpanel_client import MixpanelClient as AsyncClient
 
     return AsyncClient(config, **kwargs)
 

@@ -31,8 +31,6 @@ from typing import Any, Final
 import msgspec
 import polars as pl
 
-from .._api import AnalyzedReplay
-from .._mixpanel_event import MixpanelEvent
 from ..analysis._actions import (
     ACTION_KINDS,
     Action,
@@ -43,7 +41,9 @@ from ..analysis._actions import (
     ScrollDetails,
 )
 from ..analysis._activity import active_time
+from ..analysis._joined import JoinedEvent as MixpanelEvent
 from ..analysis._labels import normalize_url
+from ..analysis._replay import AnalyzedReplay
 from ..analysis._signal import SIGNAL_KINDS, Signal
 from ..analysis._tape import Tape
 from ..analysis._visits import PageVisit, page_visits

@@ -31,8 +31,8 @@ import anyio.lowlevel
 import anyio.to_thread
 import polars as pl
 
-from .._api import AnalyzedReplay
-from .._mixpanel_event import MixpanelEvent
+from ..analysis._joined import JoinedEvent as MixpanelEvent
+from ..analysis._replay import AnalyzedReplay
 from ..analysis._tape import Tape
 from ..rrweb._decode import iter_event_chunks
 from ..rrweb._model import Event

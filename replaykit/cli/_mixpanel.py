@@ -34,8 +34,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from .._api import AnalyzedReplay
 from .._errors import ConfigError, UsageError
+from .._mixpanel_client import MixpanelClient
 from ..sources._local import RECORDING_SUFFIXES
-from ..sources.mixpanel import MixpanelClient, MixpanelConfig
+from ..sources.mixpanel import MixpanelConfig
 from ..sources.mixpanel._config import BASE_URL_ENV
 from ._output import write_json, write_markdown, write_ndjson, write_table
 

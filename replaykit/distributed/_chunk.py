@@ -31,17 +31,18 @@ import httpx
 import msgspec
 import polars as pl
 
-from .._api import AnalyzedReplay, ReplayFailure, SignalsArg, analyze_recording
-from .._errors import RecordingFormatError, ReplaykitError
-from ..analysis._actions import Coverage
+from .._api import SignalsArg, analyze_recording
+from .._errors import RecordingFormatError, ReplayFailure, ReplaykitError
+from .._mixpanel_client import MixpanelClient
 from ..analysis._options import AnalyzerOptions
+from ..analysis._replay import AnalyzedReplay, failed_replay
 from ..analysis._signal_config import SignalConfig
 from ..bundle._frames import FrameBuffers
 from ..bundle._schema import STORED_FRAMES
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
 from ..rrweb._model import Event
 from ..sources._local import Recording
-from ..sources.mixpanel._client import ClientLimits, MixpanelClient
+from ..sources.mixpanel._client import ClientLimits
 from ..sources.mixpanel._config import MixpanelConfig, Timeouts
 from ..sources.mixpanel._discover import ReplayDescriptor
 
@@ -372,18 +373,7 @@ class _Parts:
 
 
 def _failure(replay_id: str, source: str, exc: ReplaykitError, skipped: bool) -> AnalyzedReplay:
-    return AnalyzedReplay(
-        replay_id=replay_id,
-        source=source,
-        actions=[],
-        coverage=Coverage(),
-        failure=ReplayFailure(
-            error=type(exc).__name__,
-            message=str(exc),
-            exit_code=exc.exit_code,
-            skipped=skipped,
-        ),
-    )
+    return failed_replay(replay_id, source, ReplayFailure.of(exc, skipped=skipped))
 
 
 def _raw_events(replay: AnalyzedReplay) -> Iterator[Event]:
@@ -510,12 +500,8 @@ def write_failed_chunk(task: ChunkTask, error: str, message: str, exit_code: int
         else:
             rid = _replay_id(item)
             where = f"mixpanel:{rid}"
-        replay = AnalyzedReplay(
-            replay_id=rid,
-            source=where,
-            actions=[],
-            coverage=Coverage(),
-            failure=ReplayFailure(error=error, message=message, exit_code=exit_code),
+        replay = failed_replay(
+            rid, where, ReplayFailure(error=error, message=message, exit_code=exit_code)
         )
         _keep(replay, parts, failures, events=False)
     parts.flush()

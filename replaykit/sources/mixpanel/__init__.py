@@ -1,20 +1,21 @@
-"""The Mixpanel session-replay source: discover → sign → fetch → analyze, plus events.
+"""The Mixpanel session-replay source: discover → sign → fetch, plus events.
 
-    from replaykit.sources.mixpanel import MixpanelClient, MixpanelConfig
+    from replaykit.sources.mixpanel import MixpanelSource, MixpanelConfig
 
     config = MixpanelConfig.from_env(base_url="http://127.0.0.1:8080")  # or MP_* variables
-    async with MixpanelClient(config) as mp:
-        async with mp.analyze(["replay-1", "replay-2"]) as replays:
-            async for replay in replays:
+    async with MixpanelSource(config) as mp:
+        async with mp.fetch_chunks("replay-1") as chunks:
+            async for chunk in chunks:
                 ...
 
-The public names are re-exported from :mod:`replaykit`; the protocol is described in
+The source knows nothing of analysis: :class:`replaykit.MixpanelClient` (also
+:mod:`replaykit.mixpanel`) composes it with the analyzer. The protocol is described in
 ``docs/mixpanel-replay-protocol.md``.
 """
 
 import logging as _logging
 
-from ._client import ClientLimits, MixpanelClient, RetryPolicy
+from ._client import ClientLimits, MixpanelSource, RetryPolicy
 from ._config import BASE_URL_ENV, MixpanelConfig, Timeouts
 from ._discover import ReplayDescriptor
 from ._download import FetchedReplay, safe_filename
@@ -25,9 +26,9 @@ __all__ = [
     "BASE_URL_ENV",
     "ClientLimits",
     "FetchedReplay",
-    "MixpanelClient",
     "MixpanelConfig",
     "MixpanelEvent",
+    "MixpanelSource",
     "ReplayDescriptor",
     "RetryPolicy",
     "SignedReplay",

@@ -30,17 +30,13 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import anyio
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..._api import DEFAULT_MAX_KEPT_EVENTS, AnalyzedReplay
 from ..._errors import ReplaykitError, UsageError
-from ...analysis._actions import Coverage
-from ...analysis._options import AnalyzerOptions
-from ...analysis._signal_config import SignalConfig
 from ...rrweb._model import EventChunk
 from ._config import MixpanelConfig
 from ._discover import DateArg, ReplayDescriptor, discover
@@ -48,13 +44,12 @@ from ._download import FetchedReplay, ReplayWriter
 from ._events import EventsTarget, MixpanelEvent, iter_events, windows
 from ._fetch import Walk, decoded_delivery
 from ._http import ClientLimits, RetryPolicy, Session, install_log_redaction
-from ._join import DEFAULT_JOIN_MARGIN_MS, EventJoin
-from ._pipeline import ReplayInput, analyze_one, failure_record, resign_for, run_pipeline
+from ._pipeline import ReplayInput, failure_record, resign_for, run_pipeline
 from ._sign import SignedReplay, sign_replays
 from ._stage import open_stage
 from ._tagged import MAX_PROPERTIES, tagged_events
 
-__all__ = ["ClientLimits", "MixpanelClient", "RetryPolicy"]
+__all__ = ["ClientLimits", "MixpanelSource", "RetryPolicy"]
 
 
 def _user_agent() -> str:
@@ -65,8 +60,10 @@ def _user_agent() -> str:
     return f"replaykit/{ver} (python-httpx/{httpx.__version__})"
 
 
-class MixpanelClient:
-    """An async Mixpanel session-replay client owning one ``httpx.AsyncClient``.
+class MixpanelSource:
+    """The Mixpanel session-replay *source*: discover, sign, fetch, download and events
+    over one ``httpx.AsyncClient`` — no analysis here (:class:`replaykit.MixpanelClient`
+    adds it).
 
     ``config`` defaults to :meth:`MixpanelConfig.from_env`. For tests pass ``transport=``
     (e.g. ``httpx.MockTransport(router.async_handler)``) or a ready ``http_client=`` (not
@@ -125,11 +122,11 @@ class MixpanelClient:
         cfg = self.config
         where = cfg.base_url or cfg.region
         return (
-            f"MixpanelClient(project_id={cfg.project_id}, endpoint={where!r}, "
+            f"{type(self).__name__}(project_id={cfg.project_id}, endpoint={where!r}, "
             f"state={self._state!r})"
         )
 
-    async def __aenter__(self) -> MixpanelClient:
+    async def __aenter__(self) -> Self:
         self._check_open()
         self._state = "open"
         return self
@@ -146,7 +143,7 @@ class MixpanelClient:
 
     def _check_open(self) -> None:
         if self._state == "closed":
-            raise RuntimeError("this MixpanelClient is closed; create a new one")
+            raise RuntimeError(f"this {type(self).__name__} is closed; create a new one")
 
     # --- sequential stages ----------------------------------------------------------------
 
@@ -300,113 +297,6 @@ class MixpanelClient:
         if value < 1:
             raise UsageError(f"concurrency must be at least 1, got {value}")
         return value
-
-    def analyze(
-        self,
-        replays: ReplayInput | Iterable[ReplayInput] | AsyncIterable[ReplayInput],
-        *,
-        limit: int | None = None,
-        concurrency: int | None = None,
-        options: AnalyzerOptions | None = None,
-        retention_days: int | None = None,
-        signals: SignalConfig | str | None = None,
-        mixpanel_events: bool = False,
-        join_margin_ms: int = DEFAULT_JOIN_MARGIN_MS,
-        keep_events: bool = False,
-        max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
-    ) -> AbstractAsyncContextManager[MemoryObjectReceiveStream[AnalyzedReplay]]:
-        """Fetch and analyze many replays, ``concurrency`` at a time, in completion order.
-
-        ``signals`` (a preset name or :class:`~replaykit.SignalConfig`) also detects
-        frustration signals into each ``AnalyzedReplay.signals``.
-
-        ``mixpanel_events=True`` joins each replay's user's Mixpanel events from
-        ``join_margin_ms`` before its first event to as long after its last one into
-        ``AnalyzedReplay.mixpanel_events`` and sets ``distinct_id``: replays given by id
-        have their users looked up first (one Insights query per 200 ids), then each user's
-        events come from one raw-export call (see :mod:`._join`). Off by default here (it
-        spends Query API budget); on by default in :meth:`replays_for_user`, the CLI and the
-        distributed chunks.
-
-        ``keep_events=True`` keeps each replay's raw events as the chunk files hold them
-        (``AnalyzedReplay.events``, ``to_rrweb_json()``), at most ``max_kept_events``
-        per replay; that memory is held until the replay is dropped.
-
-        ``async with mp.analyze(ids) as replays: async for replay in replays: ...``.
-        ``replays`` are ids or descriptors (an async iterable such as :meth:`discover`
-        works too). A replay that fails yields an :class:`~replaykit.AnalyzedReplay` whose
-        ``failure`` says why; errors that would fail them all (credentials, permissions)
-        raise.
-        """
-        self._check_open()
-        if join_margin_ms < 0:
-            raise UsageError(f"join_margin_ms must not be negative, got {join_margin_ms}")
-        items = [replays] if isinstance(replays, str | ReplayDescriptor) else replays
-        workers = self._concurrency(concurrency)
-        session = self._session
-        join = EventJoin(session, margin_ms=join_margin_ms) if mixpanel_events else None
-
-        async def work(target: ReplayDescriptor, signed: SignedReplay) -> AnalyzedReplay:
-            return await analyze_one(
-                session, target, signed, options, signals, join, keep_events, max_kept_events
-            )
-
-        def failed(replay_id: str, exc: ReplaykitError) -> AnalyzedReplay:
-            return AnalyzedReplay(
-                replay_id=replay_id,
-                source=f"mixpanel:{replay_id}",
-                actions=[],
-                coverage=Coverage(),
-                failure=failure_record(exc),
-            )
-
-        async def produce(send: MemoryObjectSendStream[AnalyzedReplay]) -> None:
-            await run_pipeline(
-                session,
-                items,
-                send,
-                work=work,
-                failed=failed,
-                concurrency=workers,
-                limit=limit,
-                retention_days=retention_days,
-                join=join,
-            )
-
-        return open_stage(produce)
-
-    @asynccontextmanager
-    async def replays_for_user(
-        self,
-        distinct_id: str,
-        *,
-        limit: int = 20,
-        from_date: DateArg = None,
-        to_date: DateArg = None,
-        concurrency: int | None = None,
-        options: AnalyzerOptions | None = None,
-        signals: SignalConfig | str | None = None,
-        mixpanel_events: bool = True,
-        join_margin_ms: int = DEFAULT_JOIN_MARGIN_MS,
-    ) -> AsyncIterator[MemoryObjectReceiveStream[AnalyzedReplay]]:
-        """Analyze a user's ``limit`` newest replays (default: the last 90 days).
-
-        The user's Mixpanel events are joined to each replay (one export call for all of
-        them; ``mixpanel_events=False`` skips it), see :meth:`analyze`.
-        """
-        found = self.discover(
-            distinct_id=distinct_id, from_date=from_date, to_date=to_date, limit=limit
-        )
-        stage = self.analyze(
-            found,
-            concurrency=concurrency,
-            options=options,
-            signals=signals,
-            mixpanel_events=mixpanel_events,
-            join_margin_ms=join_margin_ms,
-        )
-        async with stage as replays:
-            yield replays
 
     def download(
         self,

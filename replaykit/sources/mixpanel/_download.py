@@ -27,8 +27,7 @@ from typing import Final
 import anyio
 import msgspec
 
-from ..._api import ReplayFailure
-from ..._errors import RecordingFormatError, ReplaykitError
+from ..._errors import RecordingFormatError, ReplayFailure, ReplaykitError
 from ._fetch import Delivery
 
 __all__ = ["FetchedReplay", "ReplayWriter", "safe_filename"]

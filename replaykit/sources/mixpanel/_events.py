@@ -20,9 +20,9 @@ from typing import Any, Final
 import httpx
 import msgspec
 
-from ..._api import AnalyzedReplay
 from ..._errors import InvalidResponseError, QueryError, TransientError, UsageError
-from ..._mixpanel_event import MixpanelEvent
+from ...analysis._joined import JoinedEvent as MixpanelEvent
+from ...analysis._replay import AnalyzedReplay
 from ._discover import DEFAULT_LOOKBACK_DAYS, DateArg, ReplayDescriptor, parse_day
 from ._http import Session
 

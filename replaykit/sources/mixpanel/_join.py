@@ -28,7 +28,7 @@ from typing import Final
 import anyio
 
 from ..._errors import MixpanelError
-from ..._mixpanel_event import MixpanelEvent
+from ...analysis._joined import JoinedEvent as MixpanelEvent
 from ._discover import ReplayDescriptor, _filter, insights, insights_body, time_section
 from ._events import ReplayWindow, _export, _Line, _quote, _time_ms, date_range, iter_events
 from ._http import Session

@@ -15,7 +15,6 @@ errors that doom every replay (credentials, permissions, configuration) end the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
@@ -25,33 +24,23 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..._api import DEFAULT_MAX_KEPT_EVENTS, AnalyzedReplay, RawEvents, ReplayFailure
 from ..._errors import (
     AuthenticationError,
     ConfigError,
     MixpanelError,
+    ReplayFailure,
     ReplaykitError,
     ReplayNotFoundError,
     SessionReplayAccessError,
 )
-from ..._mixpanel_event import MixpanelEvent
-from ...analysis._activity import active_time
-from ...analysis._analyzer import ReplayAnalyzer
-from ...analysis._options import AnalyzerOptions
-from ...analysis._signal_config import SignalConfig
-from ...analysis._signals import detect_signals
-from ...analysis._visits import page_visits
-from ...rrweb._model import EventChunk
 from ._discover import ReplayDescriptor, discover
-from ._fetch import Walk, decoded_delivery
 from ._http import Session
-from ._join import EventJoin, join_failed, owners
+from ._join import EventJoin, owners
 from ._sign import SignedReplay, sign_batch
 
 __all__ = [
     "FATAL",
     "ReplayInput",
-    "analyze_one",
     "failure_record",
     "resign_for",
     "run_pipeline",
@@ -70,8 +59,7 @@ _HYDRATE_BATCH: Final = 200
 
 def failure_record(exc: ReplaykitError) -> ReplayFailure:
     """The error record of a replay that failed (class name, message, exit code)."""
-    # The record sits on a replay already: its message leaves out the "<replay id>: " prefix.
-    return ReplayFailure(error=type(exc).__name__, message=exc.message, exit_code=exc.exit_code)
+    return ReplayFailure.of(exc)
 
 
 def resign_for(session: Session, replay_id: str) -> Callable[[], Awaitable[SignedReplay]]:
@@ -84,73 +72,6 @@ def resign_for(session: Session, replay_id: str) -> Callable[[], Awaitable[Signe
         return result
 
     return resign
-
-
-async def analyze_one(
-    session: Session,
-    target: ReplayDescriptor,
-    signed: SignedReplay,
-    options: AnalyzerOptions | None,
-    signals: SignalConfig | str | None = None,
-    join: EventJoin | None = None,
-    keep_events: bool = False,
-    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
-) -> AnalyzedReplay:
-    """Walk one replay and analyze its chunks as they arrive (and detect ``signals`` with
-    that config or preset when given; with ``join``, add the user's Mixpanel events)."""
-    analyzer = ReplayAnalyzer(target.replay_id, options)
-    actions = []
-
-    async def feed(chunk: EventChunk) -> None:
-        # One thread hop per chunk (thousands of events): the event loop keeps the other
-        # downloads moving while the analyzer works.
-        actions.extend(await anyio.to_thread.run_sync(analyzer.feed, chunk))
-
-    walk = Walk(session, target, signed, resign_for(session, target.replay_id))
-    decode, finish = decoded_delivery(target.replay_id, feed)
-    kept = RawEvents(max_kept_events) if keep_events else None
-
-    async def deliver(index: int, body: bytes) -> None:
-        if kept is not None:
-            # The chunk file as Mixpanel stored it (bounded): rrweb-player's input.
-            with contextlib.suppress(msgspec.DecodeError):
-                kept.extend(msgspec.json.decode(body))
-        await decode(index, body)
-
-    await walk.run(deliver)
-    await finish(walk.truncated)
-    actions.extend(analyzer.finish())
-    found = (
-        detect_signals(target.replay_id, actions, analyzer.tape, signals)
-        if signals is not None
-        else []
-    )
-    distinct_id = target.distinct_id
-    joined: list[MixpanelEvent] = []
-    if join is not None:
-        try:
-            distinct_id, joined = await join.join(
-                target.replay_id, distinct_id, analyzer.start_timestamp, analyzer.end_timestamp
-            )
-        except FATAL:
-            raise
-        except MixpanelError as exc:
-            join_failed(target.replay_id, exc)
-    return AnalyzedReplay(
-        replay_id=target.replay_id,
-        source=f"mixpanel:{target.replay_id}",
-        actions=actions,
-        coverage=analyzer.coverage,
-        signals=found,
-        active_ms=active_time(analyzer.tape).active_ms,
-        visits=page_visits(actions, analyzer.tape),
-        start_timestamp=analyzer.start_timestamp,
-        end_timestamp=analyzer.end_timestamp,
-        distinct_id=distinct_id,
-        mixpanel_events=joined,
-        events=kept.events if kept is not None else None,
-        events_truncated=kept.truncated if kept is not None else False,
-    )
 
 
 async def _owners(session: Session, ids: list[str]) -> dict[str, str]:

@@ -1,8 +1,7 @@
-"""The Mixpanel event record shared by the analysis results and the Mixpanel source.
+"""Product-analytics events joined to a replay (a source-neutral record).
 
-It lives outside :mod:`replaykit.sources.mixpanel` so that
-:class:`~replaykit.AnalyzedReplay` can carry the events joined to a replay without an
-import cycle.
+Sources that know the user's events (Mixpanel) fill :class:`JoinedEvent` s into
+``AnalyzedReplay.mixpanel_events``; bundles read them without knowing the source.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["MixpanelEvent"]
+__all__ = ["JoinedEvent"]
 
 
-class MixpanelEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """One Mixpanel event of a replay's user during that replay.
+class JoinedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One product-analytics event of a replay's user during that replay (Mixpanel's today).
 
     ``time_ms`` is epoch milliseconds; ``properties`` are the event's properties as
     exported (``time`` and ``distinct_id`` included), or the requested properties for the
