@@ -9,8 +9,9 @@ script that drove the browser really did. Matching is one-to-one, per kind, by t
   action's label after whitespace/case folding).
 - Signals (:func:`score_signals`), per ``frustration-signals.md`` §1: times within ±250 ms
   (±1000 ms for ``idle``, whose truth is "the mouse was still", not an event), ends too
-  where both sides have one; when the truth names a target it must agree, by ``id`` in
-  the signal's selector or by tag + visible text; a ``network_error`` must also agree on
+  where both sides have one; when the truth names a target it must agree, by ``id`` (or
+  ``data-testid``) in the signal's selector or by tag + visible text (tag + ``aria-label``
+  for an icon-only control); a ``network_error`` must also agree on
   method, status and path. Each truth kind is matched at one time (:data:`SIGNAL_TIMES`).
 - Click effects (:func:`score_click_effects`): truth clicks (those that produced a DOM
   ``click`` event) matched one-to-one to found clicks by time; for each pair the effect
@@ -203,7 +204,8 @@ def _selector_tag(selector: str | None) -> str | None:
 
 
 def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
-    """§1: by ``id`` in the selector, else tag + visible text; network errors by request."""
+    """§1: by ``id`` (or test id) in the selector, else tag + visible text or aria-label;
+    network errors by request."""
     attrs = truth.attrs or {}
     if attrs:
         seen = found.attrs or {}
@@ -216,11 +218,18 @@ def _signal_target_agrees(truth: TruthItem, found: TruthItem) -> bool:
     ident = target.get("id")
     if ident and found.selector and f"#{ident}" in found.selector:
         return True
-    tag, text = target.get("tag"), _fold(target.get("text"))
-    label = _fold(found.label)
-    if not tag or not text or not label or _selector_tag(found.selector) != str(tag).lower():
+    testid = target.get("testid")
+    if testid and found.selector and f'[data-testid="{testid}"]' in found.selector:
+        return True
+    tag, label = target.get("tag"), _fold(found.label)
+    if not tag or not label or _selector_tag(found.selector) != str(tag).lower():
         return False
-    return text == label or text.startswith(label.rstrip("…"))
+    # Visible text, else the accessible name of an icon-only control (aria-label).
+    for key in ("text", "aria_label"):
+        text = _fold(target.get(key))
+        if text and (text == label or text.startswith(label.rstrip("…"))):
+            return True
+    return False
 
 
 def _pairs(
