@@ -135,6 +135,7 @@ def test_recording_decodes(name: str) -> None:
     assert not any(chunk.malformed or chunk.unknown or chunk.truncated for chunk in chunks)
     truth = _truths()[name]
     assert truth["expected"]["full_page_loads"] == sum(1 for e in raw if e["type"] == 4)
+    assert (CORPUS / f"{name}.raw.json").is_file()
 
 
 def test_journeys_cover_the_brief() -> None:
@@ -191,6 +192,10 @@ def test_record_one_journey(tmp_path: Path) -> None:
     found = [a for a in actions if a.kind == "click"]
     assert len(found) == truth["expected"]["click_events"]
     assert len([i for i in truth_items(truth) if i.kind == "click"]) == 5
+    # The truth rebuilt from the raw file is the same truth.
+    rebuild = [node, script, "--out", str(tmp_path), "--journey", "ci_smoke", "--rebuild"]
+    assert subprocess.run(rebuild, capture_output=True, timeout=30, check=False).returncode == 0
+    assert json.loads((tmp_path / "ci_smoke.truth.json").read_text("utf-8")) == truth
 
 
 # --- (c) the scorer's click-effect columns ---------------------------------------------------
