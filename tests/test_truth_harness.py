@@ -135,6 +135,7 @@ def test_recording_decodes(name: str) -> None:
     assert not any(chunk.malformed or chunk.unknown or chunk.truncated for chunk in chunks)
     truth = _truths()[name]
     assert truth["expected"]["full_page_loads"] == sum(1 for e in raw if e["type"] == 4)
+    assert (CORPUS / f"{name}.raw.json").is_file()
 
 
 def test_journeys_cover_the_brief() -> None:
@@ -191,6 +192,10 @@ def test_record_one_journey(tmp_path: Path) -> None:
     found = [a for a in actions if a.kind == "click"]
     assert len(found) == truth["expected"]["click_events"]
     assert len([i for i in truth_items(truth) if i.kind == "click"]) == 5
+    # The truth rebuilt from the raw file is the same truth.
+    rebuild = [node, script, "--out", str(tmp_path), "--journey", "ci_smoke", "--rebuild"]
+    assert subprocess.run(rebuild, capture_output=True, timeout=30, check=False).returncode == 0
+    assert json.loads((tmp_path / "ci_smoke.truth.json").read_text("utf-8")) == truth
 
 
 # --- (c) the scorer's click-effect columns ---------------------------------------------------
@@ -299,3 +304,36 @@ def test_dead_clicks_on_interactive_targets_only() -> None:
     found = [dead(1000, "button#a"), dead(2100, "div#b"), dead(3000, "h2#c", interactive=False)]
     s = score_dead_interactive(found, truth)
     assert (s.truth, s.found, s.matched) == (2, 2, 2)
+
+
+def test_icon_only_signal_targets_match_by_aria_label_or_test_id() -> None:
+    from replaykit.testing import score_signals
+
+    def slow(t: int, target: str, label: str) -> Signal:
+        return Signal(
+            replay_id="r",
+            kind="slow_click",
+            timestamp=t,
+            end_timestamp=t + 1400,
+            t_ms=0,
+            target=target,
+            label=label,
+        )
+
+    truth = {
+        "signals": [
+            {
+                "kind": "slow_click",
+                "t_click": 1000,
+                "t_effect": 2400,
+                "target": {"tag": "button", "aria_label": "Copy API key", "class": "css-c0py11"},
+            }
+        ]
+    }
+    ok = [slow(1000, "form#profile > div.row > button.icon-btn", "Copy API key")]
+    assert score_signals(ok, truth, kinds=["slow_click"])["slow_click"].matched == 1
+    wrong_tag = [slow(1000, "div.icon", "Copy API key")]
+    assert score_signals(wrong_tag, truth, kinds=["slow_click"])["slow_click"].matched == 0
+    truth["signals"][0]["target"] = {"tag": "button", "testid": "refresh"}
+    by_testid = [slow(1000, '[data-testid="refresh"]', "Refresh services")]
+    assert score_signals(by_testid, truth, kinds=["slow_click"])["slow_click"].matched == 1

@@ -5,7 +5,9 @@
 //
 //   node benchmarks/truth/record.mjs --out benchmarks/truth/corpus [--journey NAME ...]
 //   node benchmarks/truth/record.mjs --list
-//   --keep-reports also writes <journey>.probe.jsonl (the probe's raw reports, for debugging)
+//   node benchmarks/truth/record.mjs --rebuild [--journey NAME]   # truth again from <journey>.raw.json
+//   Each journey also writes <journey>.raw.json (script actions + probe reports; --keep-reports keeps
+//   hover-time mutation reports too), so the truth rules can change without re-recording.
 import { chromium } from 'playwright-core';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,6 +33,7 @@ function parseArgs(argv) {
     else if (a === '--chromium') opts.chromium = argv[++i];
     else if (a === '--list') opts.list = true;
     else if (a === '--keep-reports') opts.keepReports = true;
+    else if (a === '--rebuild') opts.rebuild = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
@@ -103,7 +106,11 @@ export async function recordJourney(journey, { out, chromiumPath, scripts, base,
     await mkdir(out, { recursive: true });
     await writeFile(path.join(out, `${journey.name}.json`), '[\n' + events.map((e) => JSON.stringify(e)).join(',\n') + '\n]\n');
     await writeFile(path.join(out, `${journey.name}.truth.json`), JSON.stringify(truth, null, 1) + '\n');
-    if (keepReports) await writeFile(path.join(out, `${journey.name}.probe.jsonl`), reports.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    // What the truth is built from, so the truth can be rebuilt without re-recording.
+    const raw = { journey: journey.name, base, t_start: tStart, t_end: tEnd, recorder, observed, actions: human.actions };
+    if (keepReports) raw.reports = reports;
+    else raw.reports = reports.filter((r) => r.type !== 'mut' || (r.ctx && r.ctx.kind !== 'hover'));
+    await writeFile(path.join(out, `${journey.name}.raw.json`), JSON.stringify(raw) + '\n');
     return { events: events.length, truth };
   } finally {
     await ctx.close().catch(() => {});
@@ -117,6 +124,16 @@ async function main() {
   const chosen = opts.journeys.length ? JOURNEYS.filter((j) => opts.journeys.includes(j.name)) : JOURNEYS.filter((j) => !j.smoke);
   const missing = opts.journeys.filter((n) => !JOURNEYS.some((j) => j.name === n));
   if (missing.length) throw new Error(`unknown journey: ${missing.join(', ')}`);
+  if (opts.rebuild) {
+    for (const j of chosen) {
+      const raw = JSON.parse(await readFile(path.join(opts.out, `${j.name}.raw.json`), 'utf8'));
+      const events = JSON.parse(await readFile(path.join(opts.out, `${j.name}.json`), 'utf8'));
+      const truth = buildTruth({ journey: j, actions: raw.actions, reports: raw.reports, base: raw.base, tStart: raw.t_start, tEnd: raw.t_end, recorder: raw.recorder, observed: raw.observed, events });
+      await writeFile(path.join(opts.out, `${j.name}.truth.json`), JSON.stringify(truth, null, 1) + '\n');
+      console.log(`${j.name}: truth rebuilt`);
+    }
+    return;
+  }
   const scripts = await initScripts();
   const vers = await versions();
   const { base, close } = await startServer();

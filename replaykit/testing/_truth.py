@@ -9,8 +9,9 @@ script that drove the browser really did. Matching is one-to-one, per kind, by t
   action's label after whitespace/case folding).
 - Signals (:func:`score_signals`), per ``frustration-signals.md`` §1: times within ±250 ms
   (±1000 ms for ``idle``, whose truth is "the mouse was still", not an event), ends too
-  where both sides have one; when the truth names a target it must agree, by ``id`` in
-  the signal's selector or by tag + visible text; a ``network_error`` must also agree on
+  where both sides have one; when the truth names a target it must agree, by ``id`` (or
+  ``data-testid``) in the signal's selector or by tag + visible text (tag + ``aria-label``
+  for an icon-only control); a ``network_error`` must also agree on
   method, status and path. Each truth kind is matched at one time (:data:`SIGNAL_TIMES`).
 - Click effects (:func:`score_click_effects`): truth clicks (those that produced a DOM
   ``click`` event) matched one-to-one to found clicks by time; for each pair the effect
