@@ -222,6 +222,12 @@ def _corpus_json(r: CorpusResult, preset: str, mismatches: bool) -> dict[str, An
     }
 
 
+def _short(effect: dict[str, Any] | None) -> str:
+    if effect is None:
+        return "no effect"
+    return ", ".join(f"{k}={v}" for k, v in effect.items() if v not in (None, 0, False))
+
+
 def _print_effects(e: ClickEffectScore, show_mismatches: bool) -> None:
     print(
         f"click effect class  matched {e.matched} of {e.truth} truth clicks; "
@@ -250,6 +256,8 @@ def _print_effects(e: ClickEffectScore, show_mismatches: bool) -> None:
                 f" ({m['truth_effect']}), found {m['found_class']}"
                 f"{' misattributed ' + '+'.join(m['misattributed']) if m['misattributed'] else ''}"
                 f", label {m['found_label']!r}{'' if m['label_agrees'] else ' (disagrees)'}"
+                f"; truth window {m['truth_window_ms']} ms to {m['truth_window_end']}"
+                f"; found {_short(m['found_effect'])}"
             )
 
 

@@ -504,8 +504,8 @@ export const JOURNEYS = [
     async run(h, page, base) {
       await h.nav('goto', `${base}/settings/profile`, 'open settings');
       await h.wait(600);
-      await h.click(sel(page, '#save'), 'save');
-      await h.wait(1000);
+      await h.click(sel(page, '#save'), 'save (its toast comes 1.2 s later, inside this window)');
+      await h.wait(1800);
       await h.click(sel(page, '.css-d4ng3r'), 'click the Danger zone heading (static)');
       await h.wait(900);
       await h.click(sel(page, '#validate'), 'validate (throws at once)');

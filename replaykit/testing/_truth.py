@@ -580,6 +580,23 @@ def _label_agrees(target: Any, label: str | None) -> bool:
     return False
 
 
+def _effect_summary(action: Action) -> dict[str, Any] | None:
+    """The found effect's deciding fields, for reading a mismatch."""
+    details = action.details
+    effect = details.effect if isinstance(details, ClickDetails) else None
+    if effect is None:
+        return None
+    return {
+        "reaction_kind": effect.reaction_kind,
+        "reaction_ms": effect.reaction_ms,
+        "next_click_ms": effect.next_click_ms,
+        "navigation": effect.navigation,
+        "navigation_ms": effect.navigation_ms,
+        "errors": len(effect.errors),
+        "truncated": effect.truncated,
+    }
+
+
 class ClickEffectScore(msgspec.Struct, frozen=True, kw_only=True):
     """Matched clicks' effect classes, misattributions and labels against the truth.
 
@@ -696,6 +713,9 @@ def score_click_effects(
                         k for k, v in (("navigation", wrong_nav), ("error", wrong_err)) if v
                     ],
                     "label_agrees": label_ok,
+                    "truth_window_ms": t_action.get("window_ms"),
+                    "truth_window_end": t_action.get("window_end"),
+                    "found_effect": _effect_summary(f_action),
                 }
             )
     return ClickEffectScore(
