@@ -587,9 +587,12 @@ def _effect_summary(action: Action) -> dict[str, Any] | None:
     if effect is None:
         return None
     return {
+        "outcome": effect.outcome,
+        "because": effect.because,
         "reaction_kind": effect.reaction_kind,
         "reaction_ms": effect.reaction_ms,
-        "next_click_ms": effect.next_click_ms,
+        "next_action": effect.next_action,
+        "next_action_ms": effect.next_action_ms,
         "navigation": effect.navigation,
         "navigation_ms": effect.navigation_ms,
         "errors": len(effect.errors),
