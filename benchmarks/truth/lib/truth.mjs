@@ -13,7 +13,8 @@
 // the source; mutations made while a hover or a scroll was being handled (and by timers and
 // promise callbacks those handlers started) belong to that hover/scroll, not to a click.
 
-export const WINDOW_MS = 7000;
+export const DEAD_MS = 2500; // frustration-signals.md §3: PostHog's dead-click mutation window
+const WINDOW_MS = 7000;
 const REPEAT_MS = 1000;
 const SLOW_MS = 1000;
 const QUICK_BACK_MS = 3000;
@@ -230,7 +231,12 @@ export function buildTruth({ journey, actions: hostActions, reports, base, tStar
   closeBurst();
   for (const c of clicks) {
     const tag = c.target && c.target.tag;
-    if (c.effect_class === 'none' && !c.undetermined && !c.text_field && !c.selection && c.effect !== 'focus' && tag !== 'html' && tag !== 'body') {
+    // Dead-click truth follows frustration-signals.md §3 step 4: undetermined only when the
+    // stream ended before the dead timeout (2.5 s), not before the whole 7 s effect window.
+    // The stream's end is its last event: a recording says nothing of the quiet after it.
+    const streamEnd = events && events.length ? events[events.length - 1].timestamp : tEnd;
+    const judged = !c.undetermined || (c.window_end === 'recording_end' && streamEnd - (c.t_press ?? c.t) >= DEAD_MS);
+    if (c.effect_class === 'none' && judged && !c.text_field && !c.selection && c.effect !== 'focus' && tag !== 'html' && tag !== 'body') {
       signals.push({ kind: 'dead_click', t: c.t, action_id: c.id, target: c.target, path: c.path, interactive: !!c.interactive, part_of_rage_click: !!c.in_rage });
     }
     if (c.effect_class === 'error') {
