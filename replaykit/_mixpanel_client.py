@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 import msgspec
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._errors import MixpanelError, ReplaykitError, UsageError
 from .analysis._actions import Action
@@ -43,11 +43,10 @@ from .sources.mixpanel._pipeline import (
     FATAL,
     ReplayInput,
     failure_record,
+    pipeline_stage,
     resign_for,
-    run_pipeline,
 )
 from .sources.mixpanel._sign import SignedReplay
-from .sources.mixpanel._stage import open_stage
 
 __all__ = ["MixpanelClient", "analyze_one"]
 
@@ -171,20 +170,16 @@ class MixpanelClient(MixpanelSource):
         def failed(replay_id: str, exc: ReplaykitError) -> AnalyzedReplay:
             return failed_replay(replay_id, f"mixpanel:{replay_id}", failure_record(exc))
 
-        async def produce(send: MemoryObjectSendStream[AnalyzedReplay]) -> None:
-            await run_pipeline(
-                session,
-                items,
-                send,
-                work=work,
-                failed=failed,
-                concurrency=workers,
-                limit=limit,
-                retention_days=retention_days,
-                join=join,
-            )
-
-        return open_stage(produce)
+        return pipeline_stage(
+            session,
+            items,
+            work=work,
+            failed=failed,
+            concurrency=workers,
+            limit=limit,
+            retention_days=retention_days,
+            join=join,
+        )
 
     @asynccontextmanager
     async def replays_for_user(

@@ -222,24 +222,7 @@ class _UserEvents(_Emitter):
     def _on_input(self, t: int, data: InputData) -> None:
         if data.user_triggered is False:
             return  # a value the page set itself
-        if self._scripted_fill(t, data):
-            # A click elsewhere filled this field (a suggestion chip, "use my address"):
-            # the click's effect, not the person typing. Kept on the tape, no action.
-            self.tape.inputs.append(
-                InputRecord(
-                    t=t,
-                    document=max(self._documents, 1),
-                    node_id=data.id,
-                    length=len(data.text),
-                    checked=data.is_checked,
-                    window_id=self.window_id,
-                    order=self._ev,
-                )
-            )
-            self._field_values[data.id] = data.text
-            events = self.coverage.events
-            events["input_scripted"] = events.get("input_scripted", 0) + 1
-            return
+        scripted = self._scripted_fill(t, data)
         self.tape.inputs.append(
             InputRecord(
                 t=t,
@@ -251,6 +234,13 @@ class _UserEvents(_Emitter):
                 order=self._ev,
             )
         )
+        if scripted:
+            # A click elsewhere filled this field (a suggestion chip, "use my address"):
+            # the click's effect, not the person typing. Kept on the tape, no action.
+            self._field_values[data.id] = data.text
+            events = self.coverage.events
+            events["input_scripted"] = events.get("input_scripted", 0) + 1
+            return
         # A keystroke or choice is a user action: it closes the window of the click
         # before it (unless it is that press's own doing, see `attribute_click`).
         self._marks.append(Boundary(t, self._ev, "input", self.window_id, data.id, None))

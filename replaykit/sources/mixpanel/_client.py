@@ -44,7 +44,7 @@ from ._download import FetchedReplay, ReplayWriter
 from ._events import EventsTarget, MixpanelEvent, iter_events, windows
 from ._fetch import Walk, decoded_delivery
 from ._http import ClientLimits, RetryPolicy, Session, install_log_redaction
-from ._pipeline import ReplayInput, failure_record, resign_for, run_pipeline
+from ._pipeline import ReplayInput, failure_record, pipeline_stage, resign_for
 from ._sign import SignedReplay, sign_replays
 from ._stage import open_stage
 from ._tagged import MAX_PROPERTIES, tagged_events
@@ -353,17 +353,13 @@ class MixpanelSource:
         def failed(replay_id: str, exc: ReplaykitError) -> FetchedReplay:
             return FetchedReplay(replay_id=replay_id, failure=failure_record(exc))
 
-        async def produce(send: MemoryObjectSendStream[FetchedReplay]) -> None:
-            await run_pipeline(
-                session,
-                items,
-                send,
-                work=work,
-                failed=failed,
-                concurrency=workers,
-                limit=limit,
-                retention_days=retention_days,
-                skip=skip,
-            )
-
-        return open_stage(produce)
+        return pipeline_stage(
+            self._session,
+            items,
+            work=work,
+            failed=failed,
+            concurrency=workers,
+            limit=limit,
+            retention_days=retention_days,
+            skip=skip,
+        )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 from typing import Final, TypeVar
 
 import anyio
@@ -37,11 +37,13 @@ from ._discover import ReplayDescriptor, discover
 from ._http import Session
 from ._join import EventJoin, owners
 from ._sign import SignedReplay, sign_batch
+from ._stage import open_stage
 
 __all__ = [
     "FATAL",
     "ReplayInput",
     "failure_record",
+    "pipeline_stage",
     "resign_for",
     "run_pipeline",
 ]
@@ -252,6 +254,38 @@ async def _worker(
                     logger.info("replay %s failed: %s", target.replay_id, exc.message)
                     result = failed(target.replay_id, exc)
             await out.send(result)
+
+
+def pipeline_stage(
+    session: Session,
+    items: Iterable[ReplayInput] | AsyncIterable[ReplayInput],
+    *,
+    work: Callable[[ReplayDescriptor, SignedReplay], Awaitable[R]],
+    failed: Callable[[str, ReplaykitError], R],
+    concurrency: int,
+    limit: int | None = None,
+    retention_days: int | None = None,
+    skip: Callable[[str], R | None] | None = None,
+    join: EventJoin | None = None,
+) -> AbstractAsyncContextManager[MemoryObjectReceiveStream[R]]:
+    """:func:`run_pipeline` as a stage: ``async with`` it for a bounded stream of results;
+    leaving the block cancels the work and closes its connections."""
+
+    async def produce(send: MemoryObjectSendStream[R]) -> None:
+        await run_pipeline(
+            session,
+            items,
+            send,
+            work=work,
+            failed=failed,
+            concurrency=concurrency,
+            limit=limit,
+            retention_days=retention_days,
+            skip=skip,
+            join=join,
+        )
+
+    return open_stage(produce)
 
 
 async def run_pipeline(
