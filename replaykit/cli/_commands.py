@@ -285,6 +285,10 @@ for _command in (aggregate_command, query_group, report_command):
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point: maps replaykit errors and Ctrl-C to exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    if any("\x00" in arg for arg in args):
+        # No path, id or value can hold a NUL byte (the OS would refuse it further in).
+        fail("arguments cannot contain NUL bytes", 2)
     try:
         try:
             return cli.main(args=argv, prog_name="replaykit", standalone_mode=False)
