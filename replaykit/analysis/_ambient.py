@@ -84,11 +84,12 @@ MAX_REGIONS = 4_096
 _KEPT_TOUCHES = 4
 # Nodes of one event looked at: a live table's tick rewrites ~100 cells, all under one
 # container; the first few say as much as all of them.
-_MAX_REGIONS_PER_EVENT = 24
+_MAX_REGIONS_PER_EVENT = 12
 _TOUCH_UP = 2  # containers above a touched node whose inside the touch counts for
 _NEAR_UP = 3  # ancestors of the clicked element that count as "near"
 _NEAR_DOWN = 8  # levels searched from a node up to the clicked element
 _PAGE_TAGS = frozenset({"html", "body", "head"})
+_INSIDE_DEPTH = 64  # ancestors of the clicked element searched for a live container
 _RECENT_SIZES = 256
 
 
@@ -130,11 +131,13 @@ class AmbientTracker:
         self._sizes: deque[tuple[int, int]] = deque(maxlen=_RECENT_SIZES)
         self._peak_epoch = -1
         self._peak = 0
+        self._inside: dict[int, tuple[int, bool]] = {}  # container -> (epoch, click inside)
 
     def reset(self) -> None:
         """Forget every node (a new document: ids mean other nodes now)."""
         self._regions.clear()
         self._sizes.clear()
+        self._inside.clear()
         self._action_node = None
 
     def user_action(self, t: int, node_id: int | None = None) -> None:
@@ -215,9 +218,34 @@ class AmbientTracker:
                     continue
                 live.add(node)
             # Inside a live container, unless it is the clicked control's own
-            # neighbourhood (a control changing its label inside a live panel).
+            # neighbourhood (a control changing its label inside a live panel) — which
+            # it can only be when the click was inside that container.
+            if not self._click_inside(dom, node):
+                return True
             return not self._near(dom, node_id)
         return False
+
+    def _click_inside(self, dom: DomTracker, container: int) -> bool:
+        """Whether the clicked element lies inside ``container`` (memoised per action)."""
+        cached = self._inside.get(container)
+        if cached is not None and cached[0] == self._epoch:
+            return cached[1]
+        clicked = self._action_node
+        inside = False
+        if clicked is not None:
+            parent_of = dom.parents
+            node: int | None = clicked
+            for _ in range(_INSIDE_DEPTH):
+                if node is None:
+                    break
+                if node == container:
+                    inside = True
+                    break
+                node = parent_of.get(node)
+        if len(self._inside) > MAX_REGIONS:
+            self._inside.clear()
+        self._inside[container] = (self._epoch, inside)
+        return inside
 
     def classify(self, dom: DomTracker, t: int, touched: Iterable[int], ops: int) -> bool:
         """Whether a mutation event at ``t`` touching ``touched`` nodes is ambient, then
