@@ -126,6 +126,10 @@ def test_bad_option_values_give_documented_exit_codes(
             numeric = isinstance(kind, click.types.IntParamType | click.types.FloatParamType)
             value = data.draw(_ints if numeric else _texts, label="value")
             args += [flag, value]
+    # Relative paths a value names (`-o nan`, `--out J`) land in a scratch folder.
+    scratch = tmp_path / "cwd"
+    scratch.mkdir(exist_ok=True)
+    monkeypatch.chdir(scratch)
     with _env(monkeypatch, tmp_path):
         code, err = _invoke(args)
     assert code in EXIT_CODES, (args, code, err)
