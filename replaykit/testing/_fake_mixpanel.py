@@ -79,6 +79,12 @@ connections, server side), ``fake.connections_opened`` (accepted so far) and
 :meth:`FakeMixpanel.wait_for_connections` support assertions on bounds, reuse and cleanup;
 ``fake.signed_query_strings`` holds every credential issued, so tests can check that none of
 them leaks into logs or output.
+
+**Modules.** :class:`FakeMixpanel` (building, lifecycle, observation) is here; its parts live
+one concept a module: :mod:`._fake_dataset` (replays and the event dataset),
+:mod:`._fake_faults` (switches and rules), :mod:`._fake_signing` (signed URLs and the
+clock), :mod:`._fake_insights` and :mod:`._fake_export` (the query APIs) and
+:mod:`._fake_server` (HTTP, routing, the request log).
 """
 
 from __future__ import annotations

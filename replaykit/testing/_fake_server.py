@@ -1,5 +1,7 @@
 """The fake Mixpanel's HTTP server: connections, routing, the request log
-(:class:`LoggedRequest`), faults applied on the wire, and the sign, CDN and export routes."""
+(:class:`LoggedRequest`), faults applied on the wire, authorization, and the sign and CDN
+routes (Insights and export answers come from :mod:`._fake_insights` and
+:mod:`._fake_export`)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 
 import msgspec
 
-from ._fake_dataset import _day_start
+from ._fake_export import _export
 from ._fake_faults import SENSITIVE_FLAG, FaultRule, Route, _due_rule, _mobile_chunk
 from ._fake_insights import _insights
 
@@ -30,7 +32,6 @@ __all__ = ["LoggedRequest"]
 
 _CDN_PATH = re.compile(r"^/cdn/srr-us/([0-9a-f]{40})-(\d+)/(\d{4,})-(\d+)\.json$")
 _SIGN_PATH = re.compile(r"^/api/app/projects/(\d+)/replays/sign/bulk$")
-_WHERE = re.compile(r'properties\["([^"]+)"\]\s*(==|!=)\s*"([^"]*)"')
 
 
 class LoggedRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -430,33 +431,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, data, headers)
 
     def _route_export(self, query: str) -> None:
-        fake = self.server.fake
-        params = {k: v[-1] for k, v in parse_qs(query).items()}
         basic = self.headers.get("Authorization", "").startswith("Basic ")
-        if basic and params.get("project_id") != str(fake.project_id):
-            self._send(400, {"error": "project_id is required and must match the account"})
-            return
-        try:
-            lo, hi = _day_start(params["from_date"]), _day_start(params["to_date"]) + 86400
-            names = msgspec.json.decode(params["event"]) if "event" in params else None
-            limit = int(params["limit"]) if "limit" in params else None
-        except (KeyError, ValueError, msgspec.DecodeError):
-            self._send(400, {"error": "from_date and to_date (YYYY-MM-DD) are required"})
-            return
-        where = _WHERE.findall(params.get("where", ""))
-        if params.get("where") and not where:
-            self._send(400, {"error": "unsupported where expression"})
-            return
-        lines = []
-        for ev in fake._events():
-            props = ev["properties"]
-            props["time"] = int(props["time"])
-            wanted = ev["event"] != "$mp_session_record" if names is None else ev["event"] in names
-            if not wanted or not fake._in_window(props["time"], lo, hi):
-                continue
-            if any((str(props.get(k)) == v) != (op == "==") for k, op, v in where):
-                continue
-            lines.append(msgspec.json.encode(ev) + b"\n")
-            if limit is not None and len(lines) >= limit:
-                break
-        self._send(200, b"".join(lines), content_type="application/x-ndjson")
+        status, answer = _export(self.server.fake, query, basic)
+        ndjson = "application/x-ndjson" if status == 200 else "application/json"
+        self._send(status, answer, content_type=ndjson)
