@@ -159,6 +159,8 @@ def test_report_keeps_hosts_apart_and_fits_long_names() -> None:
         "b.shop/checkout",
     }
     assert not _report._many_hosts(["https://a.shop/x", "https://a.shop/y"])
-    svg = _report._hbars([("x" * 200, {"rage_click": 1})], ["rage_click"], "t")
+    svg = _report.render_chart(
+        _report._hbars([("x" * 200, {"rage_click": 1})], ["rage_click"], "t")
+    )
     shown = re.search(r'text-anchor="end">([^<]*)<', svg)
     assert shown is not None and len(shown.group(1)) <= 40 and shown.group(1).endswith("…")

@@ -30,28 +30,20 @@ hands the stream over (see ``ReplayAnalyzer.feed``).
 
 from __future__ import annotations
 
-import heapq
-import struct
 import time
 from bisect import insort
-from difflib import SequenceMatcher
 from typing import Any, Protocol
-
-import msgspec
 
 from .._errors import AnalysisTimeoutError
 from ..rrweb._model import (
     CustomEvent,
-    ElementNode,
     EventChunk,
     FullSnapshotEvent,
     IncrementalEvent,
     MetaEvent,
     MouseInteractionData,
     MouseMoveData,
-    Node,
     PluginEvent,
-    TextNode,
     TouchMoveData,
 )
 from ._actions import (
@@ -59,15 +51,23 @@ from ._actions import (
     ActionDetails,
     ActionKind,
     ClickDetails,
-    ClickEffect,
     Coverage,
     NavigationDetails,
     ScrollDetails,
     TargetKind,
 )
-from ._attribution import Boundary, attribute_click
-from ._effects import NavMark
 from ._gestures import Gesture, GestureConfig, GestureTracker
+from ._mobile_detect import (
+    PLATFORMS,
+    SCREEN_URL_PREFIX,
+    WIREFRAME_TAG,
+    PlatformHints,
+    is_screenshot_chunk,
+    screen_of,
+    screen_url,
+)
+from ._mobile_queue import ActionQueue
+from ._mobile_text import describe_any, describe_mobile_action, describe_tap_effect, display_url
 from ._options import AnalyzerOptions
 from ._signal_config import EffectConfig
 from ._tape import DocumentRecord, MutationRecord, PointerRecord, ScrollRecord, Tape
@@ -84,13 +84,14 @@ __all__ = [
     "PLATFORMS",
     "SCREEN_URL_PREFIX",
     "MobileAnalyzer",
+    "describe_any",
+    "describe_mobile_action",
+    "describe_tap_effect",
+    "display_url",
     "is_screenshot_chunk",
     "screen_of",
 ]
 
-WIREFRAME_TAG = "mp_wireframe"
-SCREEN_URL_PREFIX = "app://"
-PLATFORMS = ("android", "ios", "flutter", "react-native", "web")
 SETTLE_MS = 1_500
 """Wireframes this soon after a swipe are its scrolled content (momentum), not a screen."""
 CAPTURE_MS = 150
@@ -101,7 +102,6 @@ appeared since the last one), so the tap is resolved against it."""
 # ignore list, posthog-js); such taps carry `opt_out` so the rage detector skips them.
 _STEPPER_TEXTS = frozenset({"+", "-", "−", "–", ">", "<", "›", "‹", "next", "previous", "prev"})
 _POINTER_EVERY_MS = 50
-_SNAPSHOT_SCAN = 64  # nodes looked at to tell a screenshot document
 _KIND_KEYS = 200
 _TOUCH_DOWN = (7, 1)  # TouchStart, MouseDown (Flutter on the web)
 _TOUCH_UP = (9, 0)  # TouchEnd, MouseUp
@@ -119,84 +119,6 @@ _INCREMENTAL_KEYS = {
     "DragData": "incremental:drag",
 }
 _ACTIVE = ("MouseMoveData", "MouseInteractionData", "TouchMoveData", "DragData", "ScrollData")
-# Payload keys by which an SDK may name its platform (custom events).
-_PLATFORM_KEYS = ("platform", "$os", "os", "mp_lib", "$lib", "lib")
-_PLATFORM_WORDS = {
-    "android": "android",
-    "ios": "ios",
-    "iphone": "ios",
-    "ipados": "ios",
-    "swift": "ios",
-    "flutter": "flutter",
-    "react-native": "react-native",
-    "react native": "react-native",
-    "reactnative": "react-native",
-    "web": "web",
-}
-
-
-# --- detection ---------------------------------------------------------------------------
-
-
-def _is_screenshot_tree(root: Node) -> bool:
-    """A document whose only content is one ``img`` (plus styles and wrappers)."""
-    stack: list[Node] = [root]
-    images = 0
-    seen = 0
-    while stack and seen < _SNAPSHOT_SCAN:
-        node = stack.pop()
-        seen += 1
-        if isinstance(node, ElementNode):
-            tag = node.tag_name.lower()
-            if tag == "img":
-                images += 1
-            elif tag not in ("html", "head", "body", "div", "style", "meta"):
-                return False
-        elif isinstance(node, TextNode) and not node.is_style and node.text_content.strip():
-            return False
-        stack.extend(getattr(node, "child_nodes", ()))
-    return images == 1 and not stack
-
-
-def is_screenshot_chunk(chunk: EventChunk, meta_href: str | None = None) -> bool:
-    """Whether a chunk shows a mobile screenshot recording: any ``mp_wireframe`` Custom
-    event, or a FullSnapshot that holds a single screenshot image after a Meta without
-    ``href`` (``meta_href`` is the href of a Meta seen in an earlier chunk)."""
-    href = meta_href
-    for ev in chunk.events:
-        if isinstance(ev, CustomEvent) and ev.data.tag == WIREFRAME_TAG:
-            return True
-        if isinstance(ev, MetaEvent):
-            href = ev.data.href
-        elif isinstance(ev, FullSnapshotEvent) and not href and _is_screenshot_tree(ev.data.node):
-            return True
-    return False
-
-
-def screen_of(url: str | None) -> str | None:
-    """The screen name in an ``app://<title>`` URL (None for other URLs)."""
-    if url and url.startswith(SCREEN_URL_PREFIX):
-        return url[len(SCREEN_URL_PREFIX) :]
-    return None
-
-
-def _screen_url(name: str) -> str:
-    # `/`, `?` and `#` would end the URL's authority part; keep the name readable.
-    return SCREEN_URL_PREFIX + name.replace("/", "∕").replace("?", "？").replace("#", "＃")
-
-
-def _float32_fraction(v: float) -> bool:
-    """A non-integer that is exactly a float32 (React Native passes touch positions as
-    32-bit floats; native iOS as doubles): an SDK hint, not proof."""
-    if v == int(v):
-        return False
-    try:
-        return float(struct.unpack("f", struct.pack("f", v))[0]) == v
-    except (OverflowError, struct.error):
-        return False
-
-
-# --- the analyzer -------------------------------------------------------------------------
 
 
 class _Host(Protocol):
@@ -244,21 +166,11 @@ class MobileAnalyzer:
         self._last_ts: float | None = None
         self._last_pointer_t = -(10**15)
         self._documents = 0
-        self._navs: list[NavMark] = []
-        self._click_ts: list[int] = []
-        self._marks: list[Boundary] = []  # taps and swipes: where a tap's window ends
-        self._done: list[tuple[int, int, Action]] = []
-        self._order = 0
-        self._seq = 0
+        self._queue = ActionQueue(self.tape, self.effects)
         self._scroll_y: dict[str | None, float] = {}
         self._mouse_pressed_t: int | None = None
         self._last_tap_end: tuple[int, float, float] | None = None
-        # Platform hints (see `platform`).
-        self._hint: str | None = None
-        self._discriminator = False
-        self._mouse = False
-        self._touch = False
-        self._float32 = False
+        self.hints = PlatformHints()
         self._spent = 0.0
 
     # --- public ---------------------------------------------------------------------------
@@ -271,20 +183,8 @@ class MobileAnalyzer:
 
     @property
     def platform(self) -> str:
-        """``android``, ``ios``, ``flutter`` or ``react-native`` from the SDK's hints: a
-        platform named in a custom event wins; else mouse presses on the screenshot mean
-        Flutter on the web; 32-bit float touch positions React Native; the Android SDK's
-        ``discriminator`` keys Android; anything else (plain touches, no discriminator)
-        iOS."""
-        if self._hint is not None:
-            return self._hint
-        if self._mouse and not self._touch:
-            return "flutter"
-        if self._float32:
-            return "react-native"
-        if self._discriminator:
-            return "android"
-        return "ios"
+        """The recording SDK's platform (:attr:`PlatformHints.platform`)."""
+        return self.hints.platform
 
     def feed(self, chunk: EventChunk) -> list[Action]:
         """Process one chunk; return the actions that can no longer change."""
@@ -387,8 +287,7 @@ class MobileAnalyzer:
             d = ev.data
             if d.width > 0 and d.height > 0:
                 self._touch_size = (float(d.width), float(d.height))
-            if getattr(d, "discriminator", None):
-                self._discriminator = True
+            self.hints.note_meta(d)
         elif cls is FullSnapshotEvent:
             self._count("full_snapshot")
             self._on_screenshot(t)
@@ -398,23 +297,11 @@ class MobileAnalyzer:
             if tag == WIREFRAME_TAG:
                 self._on_wireframe(t, ev.data.payload)
             else:
-                self._platform_hint(ev.data.payload)
+                self.hints.note_payload(ev.data.payload)
         elif cls is PluginEvent:
             self._count(f"plugin:{ev.data.plugin}")
         else:
             self._count(type(ev).__name__.removesuffix("Event").lower() or "event")
-
-    def _platform_hint(self, payload: Any) -> None:
-        if self._hint is not None or not isinstance(payload, dict):
-            return
-        for key in _PLATFORM_KEYS:
-            value = payload.get(key)
-            if isinstance(value, str):
-                low = value.strip().lower()
-                for word, platform in _PLATFORM_WORDS.items():
-                    if word in low:
-                        self._hint = platform
-                        return
 
     def _on_screenshot(self, t: int) -> None:
         cov = self.coverage
@@ -495,7 +382,7 @@ class MobileAnalyzer:
         name = screens.decide()
         if name is None:
             return
-        self.url = _screen_url(name)
+        self.url = screen_url(name)
         when = wf_t if at is None else at
         if self._documents == 0:
             self._start_document(when)
@@ -523,10 +410,10 @@ class MobileAnalyzer:
         x, y = data.x, data.y
         if kind in _TOUCH_DOWN:
             if kind == 7:
-                self._touch = True
+                self.hints.touch = True
             else:
-                self._mouse = True
-            self._note_float(x, y)
+                self.hints.mouse = True
+            self.hints.note_position(x, y)
             self._pointer(t, x, y, "down")
             # Hit tests use the screen as the finger went down, even if it changes
             # during the press.
@@ -554,7 +441,7 @@ class MobileAnalyzer:
             if last is not None and t - last[0] <= 1_000:
                 return
             if x is not None and y is not None:
-                self._mouse = True
+                self.hints.mouse = True
                 self._settle_screen(t)
                 self._press_wf = self.screens.current
                 self._press_screen = self.screens.name
@@ -564,18 +451,11 @@ class MobileAnalyzer:
                 if g is not None:
                     self._on_gesture(g)
 
-    def _note_float(self, x: float | None, y: float | None) -> None:
-        if not self._float32:
-            for v in (x, y):
-                if v is not None and _float32_fraction(v):
-                    self._float32 = True
-                    return
-
     def _on_moves(self, t: int, data: TouchMoveData | MouseMoveData) -> None:
         for p in data.positions[:256]:
             pt = int(t + p.time_offset)
             if isinstance(data, TouchMoveData):
-                self._note_float(p.x, p.y)
+                self.hints.note_position(p.x, p.y)
             self._pointer(pt, p.x, p.y, "touch" if isinstance(data, TouchMoveData) else "move")
             g = self._gestures.move(pt, p.x, p.y)
             if g is not None:
@@ -668,13 +548,6 @@ class MobileAnalyzer:
         target: str | None = None,
         label: str | None = None,
     ) -> None:
-        if kind == "navigation":
-            self._navs.append(NavMark(t, 1, "screen", self.url, None))
-        elif kind in ("click", "scroll"):
-            # A tap's effect (texts) stops at the next gesture, tap or swipe: what
-            # follows a swipe is scrolled content, not the tap's doing.
-            insort(self._click_ts, t)
-            insort(self._marks, Boundary(t, 0, "click", None, None, None))
         action = Action(
             replay_id=self.replay_id,
             seq=-1,
@@ -687,128 +560,7 @@ class MobileAnalyzer:
             document=1,
             details=details,
         )
-        self._order += 1
-        heapq.heappush(self._done, (t, self._order, action))
+        self._queue.push(action)
 
     def _release(self, *, final: bool) -> list[Action]:
-        out: list[Action] = []
-        done = self._done
-        stream_t = self._last_ts
-        hold = self.effects.window_ms
-        while done:
-            t, _, item = done[0]
-            if not final and (stream_t is None or stream_t < t + hold):
-                break  # a click's effect window is open; later actions wait (time order)
-            heapq.heappop(done)
-            if item.kind == "click":
-                item = self._with_effect(item, final)
-            out.append(msgspec.structs.replace(item, seq=self._seq))
-            self._seq += 1
-        if len(self._click_ts) > 4096 and done:
-            cutoff = done[0][0]
-            self._click_ts = [c for c in self._click_ts if c >= cutoff]
-            self._marks = [m for m in self._marks if m.t >= cutoff]
-            self._navs = [n for n in self._navs if n.t >= cutoff]
-        return out
-
-    def _with_effect(self, click: Action, final: bool) -> Action:
-        details = click.details
-        assert isinstance(details, ClickDetails)
-        end = self.end_timestamp if final else self._last_ts
-        # The web's attribution rule: the window closes at the next gesture (tap or swipe),
-        # and a screen change before it is the tap's (`_attribution`).
-        effect: ClickEffect = attribute_click(
-            click,
-            self.tape,
-            network=(),
-            navigations=self._navs,
-            boundaries=self._marks,
-            config=self.effects,
-            stream_end=int(end) if end is not None else None,
-        )
-        return msgspec.structs.replace(
-            click, details=msgspec.structs.replace(details, effect=effect)
-        )
-
-
-# --- text ------------------------------------------------------------------------------------
-
-
-def _quoted(label: str | None) -> str:
-    if not label:
-        return "an unnamed spot"
-    return label if '"' in label else f'"{label}"'
-
-
-def _ms(ms: float) -> str:
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
-
-
-def describe_tap_effect(effect: ClickEffect) -> str:
-    """What a tap did: ``opened screen "Cart"``, ``"Checkout 1 item(s)" → "Checkout 2
-    item(s)"``, ``showed "Saved"``, ``screen changed after 370 ms``, ``no reaction``."""
-    screen = screen_of(effect.navigated_to) if effect.navigation is not None else None
-    if screen is not None:
-        return f'opened screen "{screen}"'
-    if effect.text_added and effect.text_removed and _alike(effect.text_removed, effect.text_added):
-        return f'"{_clip(effect.text_removed)}" → "{_clip(effect.text_added)}"'
-    if effect.text_added:
-        return f'showed "{_clip(effect.text_added)}"'
-    if effect.text_removed:
-        return f'removed "{_clip(effect.text_removed)}"'
-    if effect.reaction_ms is None:
-        return "no reaction before the recording ended" if effect.truncated else "no reaction"
-    return f"screen changed after {_ms(effect.reaction_ms)}"
-
-
-def _alike(a: str, b: str) -> bool:
-    """Whether ``b`` reads as ``a`` changed (``Checkout 1 item(s)`` → ``Checkout 2
-    item(s)``) rather than something else that appeared."""
-    return SequenceMatcher(None, a[:80], b[:80]).ratio() >= 0.5
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def describe_mobile_action(action: Action) -> str | None:
-    """One phrase for an action of a mobile recording (None for web actions):
-    ``opened screen "Snacks"``, ``tapped "+" next to "Ice Cream Sandwich" (button) →
-    "Checkout 1 item(s)" → "Checkout 2 item(s)"``, ``scrolled down 191 pt (swipe)``."""
-    d = action.details
-    if isinstance(d, NavigationDetails):
-        if d.how != "screen":
-            return None
-        name = screen_of(action.url) or "an unnamed screen"
-        return f'opened screen "{name}"'
-    if isinstance(d, ClickDetails):
-        if d.button != "tap" or screen_of(action.url) is None:
-            return None
-        verb = "long-pressed" if d.long_press else "tapped"
-        role = f" ({d.tag})" if d.tag else ""
-        effect = describe_tap_effect(d.effect) if d.effect is not None else ""
-        return f"{verb} {_quoted(action.label)}{role}{' → ' + effect if effect else ''}"
-    if isinstance(d, ScrollDetails) and d.gesture is not None:
-        vertical = abs(d.dy) >= abs(d.dx)
-        amount = abs(d.dy) if vertical else abs(d.dx)
-        sign = d.dy if vertical else d.dx
-        direction = (
-            ("down" if sign > 0 else "up") if vertical else ("right" if sign > 0 else "left")
-        )
-        how = "cancelled swipe" if d.cancelled else d.gesture
-        return f"scrolled {direction} {amount:.0f} pt ({how})"
-    return None
-
-
-def describe_any(action: Action) -> str:
-    """:func:`describe_mobile_action` for mobile actions, the web phrase otherwise."""
-    from ._timeline import describe_action
-
-    text = describe_mobile_action(action)
-    return text if text is not None else describe_action(action)
-
-
-def display_url(url: str | None) -> str | None:
-    """``app://Snacks`` → ``Snacks`` for display; other URLs unchanged."""
-    screen = screen_of(url)
-    return screen if screen is not None else url
+        return self._queue.release(final=final, stream_t=self._last_ts, end=self.end_timestamp)

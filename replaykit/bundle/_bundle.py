@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from .._text import printable
 from ..analysis._actions import ACTION_KINDS
 from ..analysis._signal import SIGNAL_KINDS
 from . import _queries as q
@@ -486,25 +487,26 @@ class ReplayBundle:
     def _repr_html_(self) -> str:
         """A sessions summary for notebooks: headline numbers and the sessions with the
         most signals, every text escaped."""
-        from ._report import _e  # the report's escaping (control characters, then HTML)
+        from ._report import render_template  # the report's templating (autoescape on)
 
         s = self.summary()
-        head = (
-            f"<p><strong>ReplayBundle</strong>: {_e(s['sessions'])} sessions "
-            f"({_e(s['failed'])} failed), {_e(s['actions'])} actions, "
-            f"{_e(s['signals'])} signals</p>"
-        )
         top = (
             self.sessions.sort(["n_signals", "duration_ms"], descending=True)
             .head(10)
             .select("replay_id", "entry_url", "duration_ms", "n_actions", "n_signals")
             .collect()
         )
-        cells = "".join(
-            "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in top.iter_rows()
+        rows = [[printable("" if v is None else str(v)) for v in row] for row in top.iter_rows()]
+        html = render_template(
+            "bundle.html.j2",
+            sessions=s["sessions"],
+            failed=s["failed"],
+            actions=s["actions"],
+            signals=s["signals"],
+            columns=top.columns,
+            rows=rows,
         )
-        names = "".join(f"<th>{_e(c)}</th>" for c in top.columns)
-        return f"<div>{head}<table><tr>{names}</tr>{cells}</table></div>"
+        return html.rstrip("\n")
 
     def summary_markdown(
         self,

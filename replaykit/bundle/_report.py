@@ -2,32 +2,35 @@
 
 Sections: headline numbers, signals over time (stacked bars), signals by page (stacked
 horizontal bars), top frustrating targets (bars and a table), and per-session timelines
-for the sessions with the most signals. The charts are drawn here as SVG elements; the
-file needs no network and runs no code when opened.
+for the sessions with the most signals. The charts are laid out here (shapes and their
+coordinates, :class:`_Chart`) and drawn as SVG elements by the jinja2 templates in
+``templates/`` (``report.html.j2``, the SVG macros in ``_svg.html.j2``, ``report.css``);
+the file needs no network and runs no code when opened.
 
-Recordings are hostile input: every label, selector, URL and message is escaped with
-:func:`html.escape` before it reaches the page (text and attributes alike), URLs are shown
-as text and never linked, and a Content-Security-Policy forbids scripts and every fetch
-in case anything slipped through.
+Recordings are hostile input: the templates render with autoescape on (text and
+attributes alike, nothing marked safe), every text from a recording has its control
+characters shown as escapes (:func:`~replaykit._text.printable`) before it reaches them,
+URLs are shown as text and never linked, and a Content-Security-Policy forbids scripts
+and every fetch in case anything slipped through.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+import jinja2
 import polars as pl
 
 from .._text import printable
 from ..analysis._signal import SIGNAL_KINDS
 from ._bundle import ReplayBundle
 
-__all__ = ["render_report"]
+__all__ = ["render_chart", "render_report", "render_template"]
 
-_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _PALETTE: Final = (
     "#d1495b",
     "#edae49",
@@ -69,40 +72,39 @@ _BUCKETS_MS: Final = (
 )
 _MAX_BARS: Final = 60
 
-_CSS: Final = """
-:root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
-body { margin: 0 auto; max-width: 1100px; padding: 24px; background: #fafafa; }
-h1 { margin: 0 0 4px; font-size: 1.6rem; }
-h2 { font-size: 1.2rem; margin: 0 0 12px; }
-header p { margin: 0; color: #666; }
-section { background: #fff; border: 1px solid #e3e3e3; border-radius: 8px; padding: 16px;
-  margin: 16px 0; }
-.headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
-  gap: 12px; }
-.stat { border-left: 4px solid #30638e; padding: 4px 10px; }
-.stat .value { display: block; font-size: 1.5rem; font-weight: 600; }
-.stat .label { color: #666; font-size: .85rem; }
-svg.chart { width: 100%; height: auto; display: block; }
-svg text { font-size: 11px; fill: #333; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 8px 0 0; padding: 0;
-  list-style: none; font-size: .85rem; }
-.legend span { display: inline-block; width: 10px; height: 10px; margin-right: 4px;
-  border-radius: 2px; }
-table { border-collapse: collapse; width: 100%; margin-top: 12px; font-size: .85rem; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee;
-  vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td code { word-break: break-all; }
-figure.timeline { margin: 0 0 14px; }
-figcaption { font-size: .85rem; color: #444; margin-bottom: 2px; }
-.empty { color: #888; font-style: italic; }
-"""
+
+def _finalize(value: object) -> object:
+    """What every ``{{ ... }}`` prints: None as nothing, strings with control characters
+    shown as escapes (again: :func:`_t` already did for recording text; it is
+    idempotent), before autoescape."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and not hasattr(value, "__html__"):  # not rendered markup
+        return printable(value)
+    return value
 
 
-def _e(value: object) -> str:
-    """Escape anything for HTML text or a quoted attribute (control characters shown as
-    escapes: a page must not carry a recording's ESC or BEL to whoever copies its text)."""
-    return html.escape(printable("" if value is None else str(value)), quote=True)
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("replaykit.bundle", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of the package's templates (autoescape on)."""
+    return _environment().get_template(name).render(**context)
+
+
+def _t(value: object) -> str:
+    """Recording text for the templates: control characters shown as escapes (a page must
+    not carry a recording's ESC or BEL to whoever copies its text); HTML escaping is the
+    templates' autoescape."""
+    return printable("" if value is None else str(value))
 
 
 def _duration(ms: float | None) -> str:
@@ -152,36 +154,48 @@ def _many_hosts(pages: Sequence[str | None]) -> bool:
     return len(hosts) > 1
 
 
-# --- SVG pieces -------------------------------------------------------------------------------
+# --- chart layout -----------------------------------------------------------------------
+
+
+_Attrs = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One SVG element: its name, attributes (in order), text and tooltip."""
+
+    el: str
+    attrs: _Attrs
+    text: str = ""
+    tip: str = ""
 
 
 @dataclass
-class _Svg:
+class _Chart:
+    """An SVG chart: its size, accessible label and shapes (drawn by ``_svg.html.j2``)."""
+
     width: int
     height: int
     label: str
-    parts: list[str]
-
-    def render(self, css_class: str = "chart") -> str:
-        body = "".join(self.parts)
-        return (
-            f'<svg class="{css_class}" role="img" '
-            f'viewBox="0 0 {self.width} {self.height}" aria-label="{_e(self.label)}">'
-            f"<title>{_e(self.label)}</title>{body}</svg>"
-        )
+    shapes: list[_Shape] = field(default_factory=list)
+    css_class: str = "chart"
 
 
-def _legend(kinds: Sequence[str]) -> str:
-    items = "".join(
-        f'<li><span style="background:{_KIND_COLOR.get(k, "#999")}"></span>{_e(k)}</li>'
-        for k in kinds
+def render_chart(chart: _Chart) -> str:
+    """One chart as SVG markup (the template macro the report uses)."""
+    module = _environment().get_template("_svg.html.j2").module
+    return str(module.chart(chart))  # type: ignore[attr-defined]
+
+
+def _kinds(kinds: Sequence[str]) -> list[tuple[str, str]]:
+    """A legend: (kind, colour) pairs."""
+    return [(k, _KIND_COLOR.get(k, "#999")) for k in kinds]
+
+
+def _empty_chart(label: str, message: str) -> _Chart:
+    return _Chart(
+        600, 60, label, [_Shape("text", (("x", 10), ("y", 34), ("class", "empty")), message)]
     )
-    return f'<ul class="legend">{items}</ul>'
-
-
-def _empty_chart(label: str, message: str) -> str:
-    svg = _Svg(600, 60, label, [f'<text x="10" y="34" class="empty">{_e(message)}</text>'])
-    return svg.render()
 
 
 def _bucket(span_ms: int) -> int:
@@ -196,17 +210,17 @@ def _bucket_name(size: int) -> str:
     return names.get(size, _duration(size))
 
 
-def _over_time(bundle: ReplayBundle) -> str:
+def _over_time(bundle: ReplayBundle) -> dict[str, Any]:
     span = bundle.signals.select(
         pl.col("timestamp").min().alias("first"), pl.col("timestamp").max().alias("last")
     ).collect()
     first, last = span["first"][0], span["last"][0]
     if first is None or last is None:
-        return _empty_chart("Signals over time", "No signals.")
+        return {"chart": _empty_chart("Signals over time", "No signals."), "kinds": []}
     size = _bucket(max(0, last - first))
     counts = bundle.signals_over_time(size).collect()
     if counts.height == 0:
-        return _empty_chart("Signals over time", "No signals.")
+        return {"chart": _empty_chart("Signals over time", "No signals."), "kinds": []}
     kinds = [k for k in SIGNAL_KINDS if k in set(counts["kind"])]
     start = first // size * size
     n = (last // size * size - start) // size + 1
@@ -217,27 +231,33 @@ def _over_time(bundle: ReplayBundle) -> str:
     width, height, left, bottom, top_pad = 900, 260, 46, 36, 10
     plot_w, plot_h = width - left - 10, height - bottom - top_pad
     bar = plot_w / n
-    parts = [
-        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 10}" '
-        f'y2="{top_pad + plot_h}" stroke="#999"/>',
-        f'<text x="{left - 6}" y="{top_pad + 10}" text-anchor="end">{top}</text>',
-        f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end">0</text>',
+    base = top_pad + plot_h
+    shapes = [
+        _Shape(
+            "line",
+            (("x1", left), ("y1", base), ("x2", width - 10), ("y2", base), ("stroke", "#999")),
+        ),
+        _Shape("text", (("x", left - 6), ("y", top_pad + 10), ("text-anchor", "end")), str(top)),
+        _Shape("text", (("x", left - 6), ("y", base), ("text-anchor", "end")), "0"),
     ]
     for i in range(n):
         counts_i = per.get(i, {})
-        y = float(top_pad + plot_h)
+        y = float(base)
         for kind in kinds:
             value = counts_i.get(kind, 0)
             if not value:
                 continue
             h = plot_h * value / top
             y -= h
-            tip = f"{_when(start + i * size)}: {value} {kind}"
-            parts.append(
-                f'<rect class="bar" x="{left + i * bar + 1:.1f}" y="{y:.1f}" '
-                f'width="{max(bar - 2, 1):.1f}" height="{h:.1f}" '
-                f'fill="{_KIND_COLOR[kind]}"><title>{_e(tip)}</title></rect>'
+            attrs: _Attrs = (
+                ("class", "bar"),
+                ("x", f"{left + i * bar + 1:.1f}"),
+                ("y", f"{y:.1f}"),
+                ("width", f"{max(bar - 2, 1):.1f}"),
+                ("height", f"{h:.1f}"),
+                ("fill", _KIND_COLOR[kind]),
             )
+            shapes.append(_Shape("rect", attrs, tip=f"{_when(start + i * size)}: {value} {kind}"))
     for i in sorted({0, n // 2, n - 1}):
         label = dt.datetime.fromtimestamp((start + i * size) / 1000, dt.UTC)
         text = label.strftime("%Y-%m-%d" if size >= 86_400_000 else "%m-%d %H:%M")
@@ -247,14 +267,14 @@ def _over_time(bundle: ReplayBundle) -> str:
             x = left
         elif i == n - 1:
             x = width - 10
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="{anchor}">{_e(text)}</text>'
+        shapes.append(
+            _Shape("text", (("x", f"{x:.1f}"), ("y", height - 12), ("text-anchor", anchor)), text)
         )
-    svg = _Svg(width, height, f"Signals per {_bucket_name(size)}", parts)
-    return svg.render() + _legend(kinds)
+    chart = _Chart(width, height, f"Signals per {_bucket_name(size)}", shapes)
+    return {"chart": chart, "kinds": _kinds(kinds)}
 
 
-def _hbars(rows: Sequence[tuple[str, dict[str, int]]], kinds: Sequence[str], label: str) -> str:
+def _hbars(rows: Sequence[tuple[str, dict[str, int]]], kinds: Sequence[str], label: str) -> _Chart:
     """Horizontal stacked bars: one row per (name, counts per kind)."""
     if not rows:
         return _empty_chart(label, "Nothing to show.")
@@ -265,12 +285,16 @@ def _hbars(rows: Sequence[tuple[str, dict[str, int]]], kinds: Sequence[str], lab
     # Names are right-aligned to the bars: cut them to what fits in the name column (about
     # 7 px a character at the chart's font size) so none runs off the left edge.
     fits = (name_w - 16) // 7
-    parts = []
+    shapes = []
     for i, (name, counts) in enumerate(rows):
         y = 5 + i * row_h
-        parts.append(
-            f'<text x="{name_w - 8}" y="{y + 15}" text-anchor="end">{_e(_short(name, fits))}'
-            f"<title>{_e(name)}</title></text>"
+        shapes.append(
+            _Shape(
+                "text",
+                (("x", name_w - 8), ("y", y + 15), ("text-anchor", "end")),
+                _t(_short(name, fits)),
+                tip=_t(name),
+            )
         )
         x = float(name_w)
         for kind in kinds:
@@ -278,21 +302,25 @@ def _hbars(rows: Sequence[tuple[str, dict[str, int]]], kinds: Sequence[str], lab
             if not value:
                 continue
             w = plot_w * value / top
-            parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-                f'fill="{_KIND_COLOR.get(kind, "#30638e")}"><title>{_e(f"{value} {kind}")}'
-                f"</title></rect>"
+            attrs: _Attrs = (
+                ("class", "bar"),
+                ("x", f"{x:.1f}"),
+                ("y", y + 3),
+                ("width", f"{w:.1f}"),
+                ("height", row_h - 6),
+                ("fill", _KIND_COLOR.get(kind, "#30638e")),
             )
+            shapes.append(_Shape("rect", attrs, tip=f"{value} {kind}"))
             x += w
         total = sum(counts.values())
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}">{total}</text>')
-    return _Svg(width, height, label, parts).render()
+        shapes.append(_Shape("text", (("x", f"{x + 6:.1f}"), ("y", y + 15)), str(total)))
+    return _Chart(width, height, label, shapes)
 
 
-def _by_page(bundle: ReplayBundle, limit: int) -> str:
+def _by_page(bundle: ReplayBundle, limit: int) -> dict[str, Any]:
     df = bundle.signals_by_page().collect()
     if df.height == 0:
-        return _empty_chart("Signals by page", "No signals.")
+        return {"chart": _empty_chart("Signals by page", "No signals."), "kinds": []}
     totals = (
         df.group_by("page")
         .agg(pl.col("count").sum().alias("total"))
@@ -308,52 +336,49 @@ def _by_page(bundle: ReplayBundle, limit: int) -> str:
             (_path(page, with_host=hosts), dict(zip(part["kind"], part["count"], strict=True)))
         )
     kinds = [k for k in SIGNAL_KINDS if k in set(df["kind"])]
-    return _hbars(rows, kinds, "Signals by page") + _legend(kinds)
+    return {"chart": _hbars(rows, kinds, "Signals by page"), "kinds": _kinds(kinds)}
 
 
-def _targets(bundle: ReplayBundle, limit: int) -> str:
+def _targets(bundle: ReplayBundle, limit: int) -> dict[str, Any]:
     df = (
         bundle.elements.filter(pl.col("frustration") > 0)
         .sort(["frustration", "clicks"], descending=True)
         .head(limit)
         .collect()
     )
+    label = "Top frustrating targets"
     if df.height == 0:
-        return _empty_chart("Top frustrating targets", "No rage, dead or error clicks.")
+        return {"chart": _empty_chart(label, "No rage, dead or error clicks."), "kinds": []}
     kinds = ["rage_click", "dead_click", "error_click"]
     hosts = _many_hosts(df["page"].to_list())
-    rows = [
-        (
-            f"{r['label'] or r['target'] or '(unknown)'} · {_path(r['page'], with_host=hosts)}",
+    bars = []
+    table = []
+    for r in df.iter_rows(named=True):
+        page = _path(r["page"], with_host=hosts)
+        name = f"{r['label'] or r['target'] or '(unknown)'} · {page}"
+        counts = {
+            "rage_click": r["rage_clicks"],
+            "dead_click": r["dead_clicks"],
+            "error_click": r["error_clicks"],
+        }
+        bars.append((name, counts))
+        table.append(
             {
-                "rage_click": r["rage_clicks"],
-                "dead_click": r["dead_clicks"],
-                "error_click": r["error_clicks"],
-            },
+                "label": _t(r["label"]),
+                "target": _t(_short(r["target"], 80)),
+                "page": _t(page),
+                "clicks": r["clicks"],
+                "sessions": r["sessions"],
+                "rage": r["rage_clicks"],
+                "dead": r["dead_clicks"],
+                "error": r["error_clicks"],
+                "rage_rate": f"{100 * r['rage_rate']:.0f}%",
+            }
         )
-        for r in df.iter_rows(named=True)
-    ]
-    head = (
-        "<tr><th>target</th><th>page</th><th class=num>clicks</th><th class=num>sessions</th>"
-        "<th class=num>rage</th><th class=num>dead</th><th class=num>error</th>"
-        "<th class=num>rage rate</th></tr>"
-    )
-    body = "".join(
-        "<tr>"
-        f"<td>{_e(r['label'])}<br><code>{_e(_short(r['target'], 80))}</code></td>"
-        f"<td><code>{_e(_path(r['page'], with_host=hosts))}</code></td>"
-        f"<td class=num>{r['clicks']}</td><td class=num>{r['sessions']}</td>"
-        f"<td class=num>{r['rage_clicks']}</td><td class=num>{r['dead_clicks']}</td>"
-        f"<td class=num>{r['error_clicks']}</td>"
-        f"<td class=num>{100 * r['rage_rate']:.0f}%</td>"
-        "</tr>"
-        for r in df.iter_rows(named=True)
-    )
-    chart = _hbars(rows, kinds, "Top frustrating targets")
-    return chart + _legend(kinds) + f"<table>{head}{body}</table>"
+    return {"chart": _hbars(bars, kinds, label), "kinds": _kinds(kinds), "rows": table}
 
 
-def _timelines(bundle: ReplayBundle, limit: int) -> str:
+def _timelines(bundle: ReplayBundle, limit: int) -> list[dict[str, Any]]:
     chosen = (
         bundle.sessions.filter(~pl.col("failed"))
         .sort(["n_signals", "duration_ms", "replay_id"], descending=[True, True, False])
@@ -364,7 +389,7 @@ def _timelines(bundle: ReplayBundle, limit: int) -> str:
         .collect()
     )
     if chosen.height == 0:
-        return '<p class="empty">No sessions.</p>'
+        return []
     ids = chosen["replay_id"].to_list()
     sub = bundle.only(ids)
     actions = sub.actions.select("replay_id", "seq", "kind", "t_ms", "label", "url").collect()
@@ -377,67 +402,93 @@ def _timelines(bundle: ReplayBundle, limit: int) -> str:
         acts = by_a.get((rid,))
         sigs = by_s.get((rid,))
         out.append(_timeline(s, acts, sigs))
-    return "".join(out)
+    return out
 
 
-def _timeline(session: dict[str, Any], acts: pl.DataFrame | None, sigs: pl.DataFrame | None) -> str:
+def _tip(r: dict[str, Any]) -> str:
+    return _t(f"{r['t_ms'] / 1000:.1f}s {r['kind']} {r['label'] or ''}".strip())
+
+
+def _timeline(
+    session: dict[str, Any], acts: pl.DataFrame | None, sigs: pl.DataFrame | None
+) -> dict[str, Any]:
     duration = max(int(session["duration_ms"] or 0), 1)
     width, height, left, right = 900, 70, 10, 10
     plot = width - left - right
     axis_y = 30
 
-    def x(t: int | None) -> float:
-        return left + plot * min(max(t or 0, 0), duration) / duration
+    def x(t: int | None) -> str:
+        return f"{left + plot * min(max(t or 0, 0), duration) / duration:.1f}"
 
-    parts = [f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" stroke="#bbb"/>']
+    shapes = [
+        _Shape(
+            "line",
+            (
+                ("x1", left),
+                ("y1", axis_y),
+                ("x2", width - right),
+                ("y2", axis_y),
+                ("stroke", "#bbb"),
+            ),
+        )
+    ]
     if acts is not None:
         for r in acts.iter_rows(named=True):
-            color = _ACTION_COLOR.get(r["kind"], "#777")
-            tip = f"{r['t_ms'] / 1000:.1f}s {r['kind']} {r['label'] or ''}".strip()
-            parts.append(
-                f'<line class="action" x1="{x(r["t_ms"]):.1f}" y1="{axis_y - 8}" '
-                f'x2="{x(r["t_ms"]):.1f}" y2="{axis_y + 8}" stroke="{color}" stroke-width="2">'
-                f"<title>{_e(tip)}</title></line>"
+            at = x(r["t_ms"])
+            attrs: _Attrs = (
+                ("class", "action"),
+                ("x1", at),
+                ("y1", axis_y - 8),
+                ("x2", at),
+                ("y2", axis_y + 8),
+                ("stroke", _ACTION_COLOR.get(r["kind"], "#777")),
+                ("stroke-width", 2),
             )
+            shapes.append(_Shape("line", attrs, tip=_tip(r)))
     if sigs is not None:
         for r in sigs.iter_rows(named=True):
             color = _KIND_COLOR.get(r["kind"], "#d1495b")
-            tip = f"{r['t_ms'] / 1000:.1f}s {r['kind']} {r['label'] or ''}".strip()
+            at = x(r["t_ms"])
             if r["duration_ms"]:
-                w = max(x(r["t_ms"] + r["duration_ms"]) - x(r["t_ms"]), 2)
-                parts.append(
-                    f'<rect class="signal" x="{x(r["t_ms"]):.1f}" y="{axis_y + 12}" '
-                    f'width="{w:.1f}" height="8" fill="{color}" opacity="0.7">'
-                    f"<title>{_e(tip)}</title></rect>"
+                w = max(float(x(r["t_ms"] + r["duration_ms"])) - float(at), 2)
+                attrs = (
+                    ("class", "signal"),
+                    ("x", at),
+                    ("y", axis_y + 12),
+                    ("width", f"{w:.1f}"),
+                    ("height", 8),
+                    ("fill", color),
+                    ("opacity", "0.7"),
                 )
+                shapes.append(_Shape("rect", attrs, tip=_tip(r)))
             else:
-                parts.append(
-                    f'<circle class="signal" cx="{x(r["t_ms"]):.1f}" cy="{axis_y + 16}" r="5" '
-                    f'fill="{color}"><title>{_e(tip)}</title></circle>'
+                attrs = (
+                    ("class", "signal"),
+                    ("cx", at),
+                    ("cy", axis_y + 16),
+                    ("r", 5),
+                    ("fill", color),
                 )
-    parts.append(f'<text x="{left}" y="{height - 4}">0s</text>')
-    parts.append(
-        f'<text x="{width - right}" y="{height - 4}" text-anchor="end">'
-        f"{_e(_duration(duration))}</text>"
+                shapes.append(_Shape("circle", attrs, tip=_tip(r)))
+    shapes.append(_Shape("text", (("x", left), ("y", height - 4)), "0s"))
+    shapes.append(
+        _Shape(
+            "text",
+            (("x", width - right), ("y", height - 4), ("text-anchor", "end")),
+            _duration(duration),
+        )
     )
-    rid = session["replay_id"]
-    caption = (
-        f"<b>{_e(rid)}</b> · {_e(_when(session['start_timestamp']))} · "
-        f"{_e(_duration(session['duration_ms']))} · {session['n_actions']} actions · "
-        f"{session['n_signals']} signals · <code>{_e(_short(session['entry_url'], 80))}</code>"
-    )
-    svg = _Svg(width, height, f"Timeline of {rid}", parts).render("chart timeline-chart")
-    return (
-        f'<figure class="timeline" data-replay-id="{_e(rid)}">'
-        f"<figcaption>{caption}</figcaption>{svg}</figure>"
-    )
-
-
-def _stat(key: str, value: str, label: str) -> str:
-    return (
-        f'<div class="stat" data-stat="{_e(key)}"><span class="value">{_e(value)}</span>'
-        f'<span class="label">{_e(label)}</span></div>'
-    )
+    rid = _t(session["replay_id"])
+    chart = _Chart(width, height, f"Timeline of {rid}", shapes, "chart timeline-chart")
+    return {
+        "replay_id": rid,
+        "when": _when(session["start_timestamp"]),
+        "duration": _duration(session["duration_ms"]),
+        "n_actions": session["n_actions"],
+        "n_signals": session["n_signals"],
+        "entry_url": _t(_short(session["entry_url"], 80)),
+        "chart": chart,
+    }
 
 
 def render_report(
@@ -456,43 +507,35 @@ def render_report(
     n = int(s["sessions"])
     signals_by_kind: dict[str, int] = s["signals_by_kind"]
     stats = [
-        _stat("sessions", f"{n}", "sessions"),
-        _stat("failed", f"{s['failed']}", "could not be read"),
-        _stat("duration", _duration(s["duration_ms"]), "recorded in total"),
-        _stat("median_duration", _duration(s["median_duration_ms"]), "median session"),
-        _stat("active", _duration(s["active_ms"]), "active (user actions)"),
-        _stat("actions", f"{s['actions']}", "actions"),
-        _stat("page_visits", f"{s['page_visits']}", "page visits"),
-        _stat("signals", f"{s['signals']}", "signals"),
-        _stat(
+        ("sessions", f"{n}", "sessions"),
+        ("failed", f"{s['failed']}", "could not be read"),
+        ("duration", _duration(s["duration_ms"]), "recorded in total"),
+        ("median_duration", _duration(s["median_duration_ms"]), "median session"),
+        ("active", _duration(s["active_ms"]), "active (user actions)"),
+        ("actions", f"{s['actions']}", "actions"),
+        ("page_visits", f"{s['page_visits']}", "page visits"),
+        ("signals", f"{s['signals']}", "signals"),
+        (
             "error_sessions",
             _pct(int(s["error_sessions"]), n),
             f"sessions with console errors ({s['error_sessions']})",
         ),
-        _stat(
+        (
             "rage_sessions",
             _pct(int(s["rage_sessions"]), n),
             f"sessions with rage clicks ({s['rage_sessions']})",
         ),
-        _stat("dead_clicks", f"{signals_by_kind.get('dead_click', 0)}", "dead clicks"),
+        ("dead_clicks", f"{signals_by_kind.get('dead_click', 0)}", "dead clicks"),
     ]
-    span = f"{_when(s['first_timestamp'])} – {_when(s['last_timestamp'])}"
-    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    sections = [
-        f'<section id="headline" class="headline">{"".join(stats)}</section>',
-        f'<section id="signals-over-time"><h2>Signals over time</h2>{_over_time(bundle)}</section>',
-        f'<section id="signals-by-page"><h2>Signals by page</h2>{_by_page(bundle, top)}</section>',
-        '<section id="frustrating-targets"><h2>Top frustrating targets</h2>'
-        f"{_targets(bundle, top)}</section>",
-        '<section id="timelines"><h2>Session timelines</h2>'
-        f"{_timelines(bundle, sessions)}</section>",
-    ]
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{_e(title)}</h1><p>{n} sessions, {_e(span)} · generated "
-        f"{_e(generated)} by replaykit</p></header>" + "".join(sections) + "</body></html>\n"
+    return render_template(
+        "report.html.j2",
+        title=_t(title),
+        n_sessions=n,
+        span=f"{_when(s['first_timestamp'])} – {_when(s['last_timestamp'])}",
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        stats=[{"key": k, "value": v, "label": label} for k, v, label in stats],
+        over_time=_over_time(bundle),
+        by_page=_by_page(bundle, top),
+        targets={"rows": [], **_targets(bundle, top)},
+        timelines=_timelines(bundle, sessions),
     )
