@@ -19,7 +19,7 @@ import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -27,7 +27,17 @@ from .._text import printable
 from ..analysis._actions import ACTION_KINDS
 from ..analysis._signal import SIGNAL_KINDS
 from . import _queries as q
+from ._persist import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    Frame,
+    scan_frame,
+    write_manifest,
+    write_partitioned,
+)
 from ._schema import SCHEMAS, STORED_FRAMES, signal_count_column
+from ._summary import per_replay_markdown, summary_head
 
 __all__ = [
     "FORMAT",
@@ -37,70 +47,6 @@ __all__ = [
     "write_manifest",
     "write_partitioned",
 ]
-
-FORMAT: Final = "replaykit-bundle"
-FORMAT_VERSION: Final = 1
-MANIFEST: Final = "bundle.json"
-
-Frame = Literal["sessions", "actions", "signals", "pages", "events", "mixpanel", "elements"]
-"""A frame name accepted by the exports."""
-
-_HIVE_DAY: Final = {"day": pl.Date()}
-
-
-def write_partitioned(df: pl.DataFrame, directory: Path, stem: str) -> None:
-    """Write one DataFrame into a hive dataset under ``directory``, one file per day."""
-    if df.height == 0:
-        return
-    for (day,), part in df.partition_by("day", as_dict=True, include_key=False).items():
-        target = directory / f"day={day}"
-        target.mkdir(parents=True, exist_ok=True)
-        part.write_parquet(target / f"{stem}.parquet")
-
-
-def write_manifest(directory: Path, stats: Mapping[str, int]) -> None:
-    """Write ``bundle.json``: what the directory is, its version and the run statistics."""
-    directory.mkdir(parents=True, exist_ok=True)
-    manifest = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "stats": dict(stats),
-        "schemas": {f: {k: str(v) for k, v in s.items()} for f, s in SCHEMAS.items()},
-    }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-
-def _conform(lf: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
-    """Bring a scanned frame to the current schema: order, dtypes, missing columns.
-
-    Datasets written by an older replaykit may lack newer columns (null here) or carry an
-    Enum with fewer kinds (widened by the cast).
-    """
-    found = lf.collect_schema()
-    exprs = []
-    for name, dtype in schema.items():
-        if name not in found:
-            exprs.append(pl.lit(None, dtype).alias(name))
-        elif found[name] != dtype:
-            exprs.append(pl.col(name).cast(dtype))
-        else:
-            exprs.append(pl.col(name))
-    return lf.select(exprs)
-
-
-def _scan_frame(directory: Path, name: str) -> pl.LazyFrame:
-    schema = SCHEMAS[name]
-    frame_dir = directory / name
-    if not frame_dir.is_dir() or next(frame_dir.glob("day=*/*.parquet"), None) is None:
-        return pl.LazyFrame(schema=schema)
-    lf = pl.scan_parquet(
-        str(frame_dir / "**" / "*.parquet"),
-        hive_partitioning=True,
-        hive_schema=_HIVE_DAY,
-        missing_columns="insert",
-    )
-    return _conform(lf, schema)
 
 
 class ReplayBundle:
@@ -191,7 +137,7 @@ class ReplayBundle:
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise ValueError(f"{path}: bundle format version {version!r} is newer than this")
         stats = manifest.get("stats", {})
-        frames = {name: _scan_frame(path, name) for name in STORED_FRAMES}
+        frames = {name: scan_frame(path, name) for name in STORED_FRAMES}
         return cls(
             frames,
             stats={k: int(v) for k, v in stats.items()} if isinstance(stats, dict) else {},
@@ -525,32 +471,11 @@ class ReplayBundle:
         """
         text = self._summary_head(top)
         if per_replay:
-            text += _per_replay_markdown(self, max_replays, max_lines)
+            text += per_replay_markdown(self, max_replays, max_lines)
         return text
 
     def _summary_head(self, top: int) -> str:
-        s = self.summary()
-        lines = [
-            "# Bundle summary",
-            "",
-            f"- sessions: {s['sessions']} ({s['failed']} failed, {s['truncated']} truncated)",
-            f"- total duration: {(s['duration_ms'] or 0) / 1000:.1f}s, "
-            f"active {(s['active_ms'] or 0) / 1000:.1f}s",
-            f"- actions: {s['actions']}, page visits: {s['page_visits']}",
-            f"- signals: {s['signals']}",
-            f"- sessions with console errors: {s['error_sessions']}, "
-            f"with rage clicks: {s['rage_sessions']}",
-        ]
-        signals = [(k, n) for k, n in s["signals_by_kind"].items() if n]
-        if signals:
-            lines += ["", "## Signals", ""]
-            lines += [f"- {k}: {n}" for k, n in sorted(signals, key=lambda kv: -kv[1])]
-        clicks = self.top_clicks(top).collect()
-        if clicks.height:
-            lines += ["", "## Top clicked targets", ""]
-            for r in clicks.iter_rows(named=True):
-                lines.append(f"- {r['label'] or r['target']}: {r['clicks']} clicks")
-        return "\n".join(lines) + "\n"
+        return summary_head(self, top)
 
     def report_html(
         self, *, title: str = "Session replay report", top: int = 12, sessions: int = 10
@@ -621,86 +546,3 @@ class ReplayBundle:
     def _small(self, frame: Frame | pl.LazyFrame) -> pl.DataFrame:
         lf = frame if isinstance(frame, pl.LazyFrame) else self.frame(frame)
         return lf.collect()
-
-
-def _action_text(row: dict[str, Any]) -> str:
-    kind = row["kind"]
-    name = row["label"] or row["target"] or ""
-    if kind == "click":
-        tag = f" ({row['tag']})" if row["tag"] else ""
-        return f'clicked "{name}"{tag}' if name else f"clicked{tag}"
-    if kind in ("page_load", "navigation"):
-        return f"opened {row['page'] or row['url'] or ''}".rstrip()
-    if kind == "input":
-        return f'typed in "{name}"' if name else "typed"
-    if kind == "console_error":
-        return f"console error: {row['message'] or ''}".rstrip()
-    return f"{kind} {name}".rstrip()
-
-
-def _per_replay_markdown(bundle: ReplayBundle, max_replays: int, max_lines: int) -> str:
-    """The per-session timelines of :meth:`ReplayBundle.summary_markdown`."""
-    sessions = (
-        bundle.sessions.select(
-            "replay_id",
-            "distinct_id",
-            "start_timestamp",
-            "duration_ms",
-            "failed",
-            "failure_message",
-            "entry_page",
-            "exit_page",
-        )
-        .sort("start_timestamp", "replay_id", nulls_last=True)
-        .head(max_replays)
-        .collect()
-    )
-    if not sessions.height:
-        return ""
-    ids = sessions["replay_id"].to_list()
-    actions = (
-        bundle.actions.filter(pl.col("replay_id").is_in(ids))
-        .select(
-            "replay_id", "t_ms", "seq", "kind", "label", "target", "tag", "url", "page", "message"
-        )
-        .collect()
-    )
-    signals = (
-        bundle.signals.filter(pl.col("replay_id").is_in(ids))
-        .select("replay_id", "t_ms", "kind", "label", "target")
-        .collect()
-    )
-    out = ["", "## Sessions", ""]
-    for s in sessions.iter_rows(named=True):
-        rid = s["replay_id"]
-        out += [f"### Replay {rid}", ""]
-        facts = [f"user {s['distinct_id']}" if s["distinct_id"] else None]
-        if s["start_timestamp"] is not None:
-            start = dt.datetime.fromtimestamp(s["start_timestamp"] / 1000, dt.UTC)
-            facts.append(f"started {start.strftime('%Y-%m-%d %H:%M:%SZ')}")
-        facts.append(f"{(s['duration_ms'] or 0) / 1000:.1f}s")
-        out.append("- " + ", ".join(f for f in facts if f))
-        if s["failed"]:
-            out += [f"- failed: {s['failure_message']}", ""]
-            continue
-        lines: list[tuple[int, int, str]] = [
-            (r["t_ms"] or 0, 0, _action_text(r))
-            for r in actions.filter(pl.col("replay_id") == rid).iter_rows(named=True)
-        ]
-        lines += [
-            (r["t_ms"] or 0, 1, f"⚠ {r['kind']}" + (f' on "{r["label"]}"' if r["label"] else ""))
-            for r in signals.filter(pl.col("replay_id") == rid).iter_rows(named=True)
-        ]
-        lines.sort(key=lambda x: (x[0], x[1]))
-        collapsed: list[list[Any]] = []
-        for t, _, text in lines:
-            if collapsed and collapsed[-1][1] == text:
-                collapsed[-1][2] += 1
-            else:
-                collapsed.append([t, text, 1])
-        for t, text, n in collapsed[:max_lines]:
-            out.append(f"- {t / 1000:.1f}s: {text}" + (f" (x{n})" if n > 1 else ""))
-        if len(collapsed) > max_lines:
-            out.append(f"- … {len(collapsed) - max_lines} more lines")
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
