@@ -69,12 +69,12 @@ from ._mobile_detect import (
 from ._mobile_queue import ActionQueue
 from ._mobile_text import describe_any, describe_mobile_action, describe_tap_effect, display_url
 from ._options import AnalyzerOptions
+from ._screens import ScreenTracker
 from ._signal_config import EffectConfig
 from ._tape import DocumentRecord, MutationRecord, PointerRecord, ScrollRecord, Tape
 from ._wireframe import (
     INTERACTIVE_ROLES,
     TEXT_FIELD_ROLES,
-    ScreenTracker,
     Wireframe,
     change_texts,
     parse_wireframe,

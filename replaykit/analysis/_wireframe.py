@@ -15,7 +15,7 @@ those payloads defensively and keeps what a tap needs:
   :data:`NEAR_MISS_PT` of its *touch target*: its bounds grown to at least
   :data:`MIN_TARGET_PT` on each axis (Material's 48 dp minimum touch target; Apple's
   HIG asks for 44 pt), since the platforms themselves route such touches to the control.
-- **naming** (:func:`label_for`): an element's own text when it reads as words; otherwise
+- **naming** (:mod:`._wireframe_labels`): an element's own text when it reads as words; otherwise
   its text or role plus the nearest words in the same row (``"+" next to "Ice Cream
   Sandwich"``), the same column (``image above "SwiftUI Inputs"``) or around it. Masked
   text is never shown (``masked text``).
@@ -38,7 +38,7 @@ elements per wireframe (the rest are counted in ``dropped``), texts clipped to
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -54,11 +54,10 @@ __all__ = [
     "Element",
     "Hit",
     "ScreenChange",
-    "ScreenTracker",
     "Wireframe",
-    "label_for",
     "parse_wireframe",
     "screen_title",
+    "wordy",
 ]
 
 MAX_ELEMENTS = 500
@@ -79,8 +78,6 @@ _TITLE_TIE_PT = 8.0
 _TITLE_MAX_CHARS = 60
 _CHANGE_NEAR_PT = 16.0  # an element "changed text" when its replacement is this close
 _LAYOUT_GRID = 16.0  # masked elements are compared by bounds on this grid
-_LABEL_MAX = 120
-_COLUMN_GAP_PT = 24.0
 
 INTERACTIVE_ROLES = frozenset(
     {
@@ -226,7 +223,8 @@ def parse_wireframe(
     )
 
 
-def _wordy(text: str) -> bool:
+def wordy(text: str) -> bool:
+    """Whether a text reads as words (not a price, a count or a symbol)."""
     letters = sum(map(str.isalpha, text))
     visible = len(text) - sum(map(str.isspace, text))
     return letters >= 2 and letters >= 0.5 * visible
@@ -247,7 +245,7 @@ def _title_element(wf: Wireframe, avoid: str | None = None) -> Element | None:
     group: list[Element] = []
     for e in wf.elements:
         text = e.text
-        if text is None or len(text) > _TITLE_MAX_CHARS or not _wordy(text):
+        if text is None or len(text) > _TITLE_MAX_CHARS or not wordy(text):
             continue
         if text.lower() in _BACK_TEXTS or e.y < -2 or e.y >= band or e.x < -2:
             continue
@@ -315,8 +313,8 @@ def _sample(parts: Iterable[str], limit: int = MAX_TEXT) -> str:
 
 def change_texts(change: ScreenChange) -> tuple[str, str]:
     """``(text_added, text_removed)`` samples of a change, changed texts first."""
-    added = [new for _, new in change.changed] + [t for t in change.appeared if _wordy(t)]
-    removed = [old for old, _ in change.changed] + [t for t in change.disappeared if _wordy(t)]
+    added = [new for _, new in change.changed] + [t for t in change.appeared if wordy(t)]
+    removed = [old for old, _ in change.changed] + [t for t in change.disappeared if wordy(t)]
     return _sample(added), _sample(removed)
 
 
@@ -354,254 +352,3 @@ def diff(prev: Wireframe | None, cur: Wireframe) -> ScreenChange:
         adds=len(new) - len(paired_new),
         removes=len(gone) - len(paired_old),
     )
-
-
-def _v_overlap(a: Element, b: Element) -> float:
-    return min(a.bottom, b.bottom) - max(a.y, b.y)
-
-
-def _h_overlap(a: Element, b: Element) -> float:
-    return min(a.right, b.right) - max(a.x, b.x)
-
-
-def _context(e: Element, elements: Sequence[Element]) -> tuple[str, str] | None:
-    """The nearest readable text around ``e``: ``("next to", text)`` in its row,
-    ``("in", text)`` of a container, ``("above"/"below", text)`` in its column."""
-    row: list[tuple[int, float, Element]] = []
-    column: list[tuple[int, float, str, Element]] = []
-    container: Element | None = None
-    cx, cy = e.x + e.w / 2, e.y + e.h / 2
-    for o in elements:
-        if o is e or o.text is None:
-            continue
-        rank = (0 if o.role == "text" else 1) if _wordy(o.text) else 2
-        if o.w * o.h > e.w * e.h and o.contains(cx, cy):
-            if container is None or o.w * o.h < container.w * container.h:
-                container = o
-            continue
-        vo = _v_overlap(e, o)
-        if vo > 0 and vo >= 0.5 * min(e.h, o.h):
-            gap = max(o.x - e.right, e.x - o.right, 0.0)
-            row.append((rank, gap, o))
-            continue
-        ho = _h_overlap(e, o)
-        if ho > 0 and ho >= 0.5 * min(e.w, o.w):
-            if 0 <= o.y - e.bottom <= _COLUMN_GAP_PT:
-                column.append((rank, o.y - e.bottom, "above", o))
-            elif 0 <= e.y - o.bottom <= _COLUMN_GAP_PT:
-                column.append((rank, e.y - o.bottom, "below", o))
-    if container is not None and container.text is not None and _wordy(container.text):
-        return "in", container.text
-    if row:
-        best = min(row, key=lambda r: (r[0], r[1]))
-        if best[0] < 2 or not column:
-            assert best[2].text is not None
-            return "next to", best[2].text
-    if column:
-        c = min(column, key=lambda r: (r[0], r[1]))
-        assert c[3].text is not None
-        return c[2], c[3].text
-    return None
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def label_for(e: Element, elements: Sequence[Element]) -> str:
-    """What a person would call ``e``: its text when it reads as words, else its text or
-    role with the nearest readable text around it. Masked text is never shown."""
-    if e.text is not None and _wordy(e.text):
-        return _clip(e.text, _LABEL_MAX)
-    base = f'"{_clip(e.text, 30)}"' if e.text is not None else e.role
-    if e.text is None and e.role == "text":
-        base = "masked text"
-    ctx = _context(e, elements)
-    if ctx is not None:
-        return f'{base} {ctx[0]} "{_clip(ctx[1])}"'[:_LABEL_MAX]
-    if e.text is not None:
-        return _clip(e.text, _LABEL_MAX)
-    # No readable text around it: say which one of a row of alike elements it is.
-    alike = sorted(
-        (o for o in elements if o.role == e.role and _v_overlap(e, o) >= 0.5 * min(e.h, o.h)),
-        key=lambda o: o.x,
-    )
-    if len(alike) > 1 and e in alike:
-        return f"{base} {alike.index(e) + 1} of {len(alike)} in its row"
-    return f"{base} at ({e.x + e.w / 2:.0f}, {e.y + e.h / 2:.0f})"
-
-
-def _rank(e: Element) -> tuple[int, int, float]:
-    interactive = 0 if e.role in INTERACTIVE_ROLES else 1
-    texted = 0 if e.text is not None else 1
-    return (interactive, texted, e.w * e.h)
-
-
-class _Known(msgspec.Struct):
-    name: str
-    keys: frozenset[tuple[Any, ...]]
-
-
-class ScreenTracker:
-    """The current screen: its latest wireframe (for hit tests and diffs) and its name.
-
-    :meth:`observe` takes every wireframe; the caller then either :meth:`decide` s whether
-    it opened a new screen or :meth:`confirm` s it as the same screen (e.g. after a
-    swipe: scrolled content is not a new screen).
-    """
-
-    def __init__(self) -> None:
-        self.current: Wireframe | None = None
-        self.name: str | None = None  # the current screen's name (title or fallback)
-        self.title: str | None = None
-        self._title_y: float | None = None
-        self._screen_keys: frozenset[tuple[Any, ...]] = frozenset()
-        self._known: list[_Known] = []
-        self._unnamed = 0
-        self.pending = False  # a wireframe waits for decide/confirm
-        self.wireframes = 0
-
-    def observe(self, wf: Wireframe) -> ScreenChange:
-        change = diff(self.current, wf)
-        self.current = wf
-        self.pending = True
-        self.wireframes += 1
-        return change
-
-    def confirm(self) -> None:
-        """The latest wireframe is the same screen (scrolled or re-rendered)."""
-        if self.current is None or not self.pending:
-            return
-        self.pending = False
-        if self.name is None:
-            self._open(self.current)
-            return
-        keys = self._keys(self.current)
-        # Scrolled: follow the title up the screen (large iOS titles scroll away).
-        if self.title is not None:
-            for e in self.current.visible():
-                if e.text == self.title and e.y < self.current.height * _TITLE_BAND:
-                    self._title_y = e.y
-                    break
-        self._screen_keys = keys
-
-    def decide(self) -> str | None:
-        """Whether the latest wireframe opened a new screen: its name if so, else None."""
-        wf = self.current
-        if wf is None or not self.pending:
-            return None
-        self.pending = False
-        if self.name is None:
-            return self._open(wf)
-        keys = self._keys(wf)
-        title = screen_title(wf, avoid=self.title)
-        similarity = _jaccard(keys, self._screen_keys)
-        if title is not None and title == self.title:
-            self._keep(wf, keys)
-            return None
-        if (
-            title is not None
-            and self.title is not None
-            and self._old_title(wf) is None
-            and similarity < _TITLED_SIMILARITY
-        ):
-            # A new title with the old one gone from its place and a good part of the
-            # elements new: a new screen (scrolling changes the top-most text, not most
-            # of the elements).
-            return self._open(wf, title, keys)
-        if similarity < NEW_SCREEN_SIMILARITY:
-            return self._open(wf, title, keys)
-        self._keep(wf, keys)
-        return None
-
-    def _old_title(self, wf: Wireframe) -> Element | None:
-        """The current title's element in ``wf``, near where the title was."""
-        y = self._title_y
-        for e in wf.visible():
-            if e.text == self.title and (y is None or abs(e.y - y) <= _TITLE_MOVE_PT):
-                return e
-        return None
-
-    def _keep(self, wf: Wireframe, keys: frozenset[tuple[Any, ...]]) -> None:
-        self._screen_keys = keys
-        old = self._old_title(wf)
-        if old is not None:
-            self._title_y = old.y
-
-    @staticmethod
-    def _keys(wf: Wireframe) -> frozenset[tuple[Any, ...]]:
-        return frozenset(_key(e) for e in wf.visible())
-
-    def _open(
-        self,
-        wf: Wireframe,
-        title: str | None = None,
-        keys: frozenset[tuple[Any, ...]] | None = None,
-    ) -> str:
-        keys = self._keys(wf) if keys is None else keys
-        title = screen_title(wf) if title is None else title
-        name = title
-        if name is None:
-            best = max(self._known, key=lambda k: _jaccard(keys, k.keys), default=None)
-            if best is not None and _jaccard(keys, best.keys) >= 0.6:
-                name = best.name
-            else:
-                self._unnamed += 1
-                name = f"screen {self._unnamed}"
-        if len(self._known) < MAX_KNOWN_SCREENS and all(k.name != name for k in self._known):
-            self._known.append(_Known(name, keys))
-        self.name, self.title, self._screen_keys = name, title, keys
-        element = _title_element(wf) if title is not None else None
-        self._title_y = element.y if element is not None and element.text == title else None
-        if title is not None and self._title_y is None:
-            self._title_y = next((e.y for e in wf.visible() if e.text == title), None)
-        return name
-
-    def hit(
-        self, px: float, py: float, wf: Wireframe | None = None, screen: str | None = None
-    ) -> Hit:
-        """Resolve a tap at ``(px, py)`` against ``wf`` (default: the current wireframe)."""
-        wf = self.current if wf is None else wf
-        screen = (screen or self.name or "screen").replace(">", "›")
-        where = f"({px:.0f}, {py:.0f})"
-        if wf is None:
-            return Hit(None, 0.0, f"{screen} > blank", f"the screen at {where}")
-        elements = wf.visible()
-        inside = [e for e in elements if e.contains(px, py)]
-        chosen: Element | None = None
-        distance = 0.0
-        if inside:
-            chosen = min(inside, key=_rank)
-        else:
-            near = [
-                (d, _rank(e), e)
-                for e in elements
-                if (d := e.target_distance(px, py)) <= NEAR_MISS_PT
-            ]
-            if near:
-                distance, _, chosen = min(near, key=lambda n: (n[0], n[1]))
-        if chosen is None:
-            half = MIN_TARGET_PT / 2
-            probe = Element("blank", None, px - 1, py - half, 2, 2 * half)
-            ctx = _context(probe, elements)
-            if ctx is not None:
-                label = f'blank spot {ctx[0]} "{_clip(ctx[1])}"'
-            elif any(
-                e.text is None and _v_overlap(probe, e) > 0 for e in elements if e.role == "text"
-            ):
-                label = f"blank spot next to masked text at {where}"
-            else:
-                label = f"blank spot at {where}"
-            return Hit(None, 0.0, f"{screen} > blank", label)
-        same = sorted(
-            (e for e in elements if e.role == chosen.role),
-            key=lambda e: (round(e.y / 4), round(e.x / 4), e.index),
-        )
-        index = next((i for i, e in enumerate(same) if e is chosen), 0)
-        return Hit(
-            chosen,
-            round(distance, 1),
-            f"{screen} > {chosen.role}[{index}]",
-            label_for(chosen, elements),
-            near_miss=not inside,
-        )
