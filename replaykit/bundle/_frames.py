@@ -290,13 +290,13 @@ class FrameBuffers:
         start = replay.start_timestamp
         day = day_of(start)
         rid = replay.replay_id
-        if tape is not None and replay.actions:
-            visits = _detector_visits(page_visits(replay.actions, tape))
-            active = active_time(tape).active_ms
-        elif replay.visits and replay.active_ms is not None:
-            # Computed by the analysis itself (`AnalyzedReplay.visits`/`active_ms`).
+        if replay.visits and replay.active_ms is not None:
+            # Computed once, by the analysis itself (`AnalyzedReplay.visits`/`active_ms`).
             visits = _detector_visits(replay.visits)
             active = replay.active_ms
+        elif tape is not None and replay.actions:
+            visits = _detector_visits(page_visits(replay.actions, tape))
+            active = active_time(tape).active_ms
         else:
             visits = _visits_from_actions(replay.actions, replay.end_timestamp)
             active = active_ms(replay.actions)
