@@ -15,7 +15,6 @@ from ._input import LineBlocks
 from ._json import (
     _CLOSE,
     _EDGE,
-    _EDGE_RUN,
     _NON_WS,
     _OPEN,
     _PROBE_MAX_LINE,
@@ -27,12 +26,15 @@ from ._json import (
     BAD_OR_DEEP,
     MALFORMED,
     _first_line,
+    _rskip,
+    _skip_edge,
 )
 from ._salvage import _salvage_body
 from ._sink import Sink, _feed_raws
 
 __all__ = ["ArrayFeeder"]
 
+_CUT_TRIES = 4  # candidate cuts tried per long line (see ArrayFeeder.cut)
 # Blocks larger than this hold a huge line: split them into views instead of copying them.
 _SPLIT_BYTES = 4 * _input.BLOCK_BYTES
 
@@ -95,6 +97,32 @@ class ArrayFeeder:
             yield from self._by_line(block, final)
         if self.opened:
             self.sink.truncated = True
+
+    def cut(self, line: bytes) -> int:
+        """An offset of `line` (the unterminated line after the blocks fed so far) just past
+        a comma after a complete element, or 0: where :class:`LineBlocks` may end a block.
+
+        A `},` or `",` may sit inside a string, so a cut is kept only when the elements
+        before it decode as JSON; a few candidates are tried from the end.
+        """
+        pos = 0
+        if not self.opened:
+            m = _NON_WS.search(line)
+            if m is None or line[m.start()] != _OPEN:
+                return 0
+            pos = m.start() + 1
+        end = len(line)
+        for _ in range(_CUT_TRIES):
+            k = max(line.rfind(b"},", pos, end), line.rfind(b'",', pos, end))
+            if k < 0:
+                return 0
+            try:
+                _RAWS.decode(b"".join((b"[", memoryview(line)[pos : k + 1], b"]")))
+            except BAD_OR_DEEP:
+                end = k
+                continue
+            return k + 2
+        return 0
 
     def _probe(self, block: bytes, final: bool) -> str:
         """Decide between line mode and whole mode on the first element line.
@@ -197,29 +225,6 @@ class ArrayFeeder:
                 self.opened = False
                 if _NON_WS.search(s, closed):
                     sink.count(None, MALFORMED)  # something after the closing bracket
-
-
-def _skip_edge(buf: bytes, lo: int, hi: int) -> int:
-    """`lo` moved past commas and whitespace (in C: a hostile run can be gigabytes)."""
-    m = _EDGE_RUN.match(buf, lo, hi)
-    return m.end() if m is not None else lo
-
-
-def _rskip(buf: bytes, lo: int, hi: int, chars: bytes) -> int:
-    """`hi` moved back past any of `chars`, no lower than `lo`.
-
-    Looks at windows growing from the end (rstrip of a slice, in C): a byte-by-byte loop
-    took seconds on a recording of megabytes of trailing spaces.
-    """
-    step = 64
-    while hi > lo:
-        start = max(lo, hi - step)
-        kept = len(buf[start:hi].rstrip(chars))
-        if kept:
-            return start + kept
-        hi = start
-        step *= 2
-    return lo
 
 
 def _line_views(block: bytes, lo: int, hi: int) -> list[memoryview] | None:

@@ -23,7 +23,17 @@ from collections.abc import Iterator
 
 from .._errors import RecordingFormatError
 from ._array_feed import ArrayFeeder
-from ._input import BLOCK_BYTES, LineBlocks, _drain, _Inflater, _Pieces, _read_head, open_source
+from ._input import (
+    BLOCK_BYTES,
+    DEFAULT_MAX_EVENT_BYTES,
+    ElementGuard,
+    LineBlocks,
+    _drain,
+    _Inflater,
+    _Pieces,
+    _read_head,
+    open_source,
+)
 from ._json import BAD_JSON, BAD_OR_DEEP, MALFORMED, TOO_DEEP
 from ._salvage import scan_elements
 from ._sink import DECODE_BATCH, Sink
@@ -54,9 +64,14 @@ def feed(
     *,
     cap: int,
     replay_id: str | None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     nesting: int = 0,
 ) -> Iterator[None]:
-    """Unwrap `pieces` in format `fmt` ("auto" sniffs) into `sink`; yields after each step."""
+    """Unwrap `pieces` in format `fmt` ("auto" sniffs) into `sink`; yields after each step.
+
+    RecordingTooLargeError as soon as the text of one element (a run with no comma or
+    newline) passes `max_event_bytes`: a compression bomb is not held up to the input cap.
+    """
     head = _read_head(pieces)
     if fmt == "auto":
         try:
@@ -75,12 +90,22 @@ def feed(
         if nesting >= _MAX_NESTED_COMPRESSION:
             raise RecordingFormatError("compressed too many times over", replay_id=replay_id)
         inner = _Inflater(head, pieces, fmt, cap, replay_id)
-        yield from feed(inner, "auto", sink, cap=cap, replay_id=replay_id, nesting=nesting + 1)
+        yield from feed(
+            inner,
+            "auto",
+            sink,
+            cap=cap,
+            replay_id=replay_id,
+            max_event_bytes=max_event_bytes,
+            nesting=nesting + 1,
+        )
         if inner.truncated:
             sink.truncated = True
         return
-    blocks = LineBlocks(head, pieces)
+    guard = ElementGuard(pieces, max_event_bytes, replay_id)
+    guard.observe(head)
     if fmt == "json":
-        yield from ArrayFeeder(sink).run(blocks)
+        feeder = ArrayFeeder(sink)
+        yield from feeder.run(LineBlocks(head, guard, feeder.cut))
     else:
-        yield from ValueFeeder(sink, fmt).run(blocks)
+        yield from ValueFeeder(sink, fmt).run(LineBlocks(head, guard))

@@ -38,9 +38,11 @@ from .._errors import (
 from .._gc import without_gc
 from . import _containers
 from ._containers import BAD_JSON, BAD_OR_DEEP, MALFORMED, TOO_DEEP
+from ._input import DEFAULT_MAX_EVENT_BYTES
 from ._model import Event, EventChunk
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_INPUT_BYTES",
     "FORMATS",
     "decode_events",
@@ -60,9 +62,9 @@ object around the events (`{"events": [...]}`, `{"data": {"events": [...]}}`,
 """
 
 DEFAULT_MAX_INPUT_BYTES: Final[int] = 1 << 30
+"""Cap (1 GiB) on the input and, separately, on its decompressed size."""
 CHUNK_BYTES: Final[int] = 1 << 20
 """Input bytes behind one chunk at most (unless one event is larger): 1 MiB."""
-"""Cap (1 GiB) on the input and, separately, on its decompressed size."""
 
 
 class _BinaryReader(Protocol):
@@ -114,6 +116,7 @@ def iter_event_chunks(
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_jump_ms: float = 3_600_000,
     replay_id: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
 ) -> Iterator[EventChunk]:
     """Decode a recording into :class:`EventChunk` s of at most `chunk_events` events.
 
@@ -125,7 +128,10 @@ def iter_event_chunks(
 
     Raises (while iterating) RecordingNotFoundError for a missing path,
     RecordingTooLargeError when the input or its decompressed form exceeds
-    `max_input_bytes`, RecordingFormatError when the bytes are not a recording or not in
+    `max_input_bytes`, or as soon as the text of one element (one event, or one line-long
+    value; a run with no comma or newline) exceeds `max_event_bytes` (64 MiB by default;
+    a compression bomb is stopped there instead of being inflated up to the input cap),
+    RecordingFormatError when the bytes are not a recording or not in
     the forced `format`; a recording cut off mid-way is not an error (`truncated` is set on
     the last chunk) unless not one element survived. Argument errors raise UsageError now.
     """
@@ -135,9 +141,13 @@ def iter_event_chunks(
         raise UsageError(f"chunk_events must be at least 1, got {chunk_events}")
     if max_input_bytes < 1:
         raise UsageError(f"max_input_bytes must be at least 1, got {max_input_bytes}")
+    if max_event_bytes < 1:
+        raise UsageError(f"max_event_bytes must be at least 1, got {max_event_bytes}")
     if not max_jump_ms > 0:
         raise UsageError(f"max_jump_ms must be positive, got {max_jump_ms}")
-    return _iter_chunks(source, format, chunk_events, max_input_bytes, max_jump_ms, replay_id)
+    return _iter_chunks(
+        source, format, chunk_events, max_input_bytes, max_jump_ms, replay_id, max_event_bytes
+    )
 
 
 def decode_events(
@@ -148,11 +158,14 @@ def decode_events(
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     max_jump_ms: float = 3_600_000,
     replay_id: str | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
 ) -> list[Event]:
     """All events of a recording: :func:`iter_event_chunks`' chunks concatenated.
 
     Each chunk is sorted on its own, so the list is in timestamp order unless the input
-    itself jumps back across a chunk boundary (or mixes PostHog windows).
+    itself jumps back across a chunk boundary (or mixes PostHog windows). Options and
+    errors are :func:`iter_event_chunks`' (`max_event_bytes` caps the text of one element,
+    64 MiB by default: RecordingTooLargeError past it).
     """
     events: list[Event] = []
     for chunk in iter_event_chunks(
@@ -162,6 +175,7 @@ def decode_events(
         max_input_bytes=max_input_bytes,
         max_jump_ms=max_jump_ms,
         replay_id=replay_id,
+        max_event_bytes=max_event_bytes,
     ):
         events.extend(chunk.events)
     return events
@@ -174,13 +188,21 @@ def _iter_chunks(
     cap: int,
     max_jump_ms: float,
     replay_id: str | None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
 ) -> Iterator[EventChunk]:
     try:
         pieces, close = _containers.open_source(source, cap, replay_id)
         try:
             chunker = _Chunker(chunk_events, max_jump_ms, CHUNK_BYTES)
             sink = _Sink(chunker, cap)
-            for _ in _containers.feed(pieces, fmt, sink, cap=cap, replay_id=replay_id):
+            for _ in _containers.feed(
+                pieces,
+                fmt,
+                sink,
+                cap=cap,
+                replay_id=replay_id,
+                max_event_bytes=max_event_bytes,
+            ):
                 yield from chunker.drain()
             if chunker.elements == 0 and sink.truncated:
                 raise RecordingFormatError(

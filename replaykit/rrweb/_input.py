@@ -24,10 +24,20 @@ from .._errors import (
 )
 from ._json import _BOM, _GZIP_MAGIC, _HEAD_BYTES, _NON_WS
 
-__all__ = ["BLOCK_BYTES", "open_source"]
+__all__ = ["BLOCK_BYTES", "DEFAULT_MAX_EVENT_BYTES", "ElementGuard", "open_source"]
 
 BLOCK_BYTES = 1 << 20
 """Bytes read per step; blocks are cut at the last newline, so a block holds whole lines."""
+
+
+_CUT_BLOCKS = 8
+"""A line this many blocks long is cut after an element (see :class:`LineBlocks`)."""
+_CUT_MAX_BLOCKS = 4 * _CUT_BLOCKS
+"""...unless it is longer than this: an element that large in progress is held whole (a
+cut's copies would cost more than a few times its size), as a line always was."""
+
+DEFAULT_MAX_EVENT_BYTES = 64 << 20
+"""Cap (64 MiB) on the text of one element (an event, or a line that is one value)."""
 
 
 class _Pieces(Protocol):
@@ -208,11 +218,22 @@ class LineBlocks:
 
     The final block therefore holds no newline: a line cut off by truncation is always
     there, which is how feeders tell "cut off" from "corrupt".
+
+    A line longer than `_CUT_BLOCKS` blocks (a compact array on one line) is offered to
+    `cut`, which returns an offset just past a complete element (0: none found); the
+    block then ends there instead, so such a line streams instead of being held whole
+    (unless one element in it runs past `_CUT_MAX_BLOCKS` blocks).
     """
 
-    def __init__(self, first: bytes, pieces: _Pieces) -> None:
+    def __init__(
+        self, first: bytes, pieces: _Pieces, cut: Callable[[bytes], int] | None = None
+    ) -> None:
         self._pieces = pieces
         self._parts: list[bytes | memoryview] = [first] if first else []
+        self._cut = cut
+        self._pending = len(first)  # bytes in `_parts`
+        self._cut_at = _CUT_BLOCKS * BLOCK_BYTES
+        self._commas = False  # a piece since the last cut attempt holds a comma
 
     def __iter__(self) -> Iterator[tuple[bytes, bool]]:
         while True:
@@ -222,11 +243,29 @@ class LineBlocks:
             nl = data.rfind(b"\n")
             if nl < 0:
                 self._parts.append(data)
+                self._pending += len(data)
+                self._commas = self._commas or b"," in data
+                if (
+                    self._cut is not None
+                    and self._commas
+                    and self._cut_at <= self._pending <= _CUT_MAX_BLOCKS * BLOCK_BYTES
+                ):
+                    self._commas = False
+                    line = b"".join(self._parts)
+                    k = self._cut(line)
+                    self._parts = [line[k:]] if k else [line]
+                    self._pending = len(line) - k
+                    # No cut found: try again a few blocks later, not on every piece.
+                    self._cut_at = self._pending + _CUT_BLOCKS * BLOCK_BYTES
+                    if k:
+                        yield line[:k], False
                 continue
             view = memoryview(data)
             self._parts.append(view[: nl + 1])
             block = b"".join(self._parts)
             self._parts = [view[nl + 1 :]] if nl + 1 < len(data) else []
+            self._pending = len(data) - nl - 1
+            self._cut_at = _CUT_BLOCKS * BLOCK_BYTES
             yield block, False
         block = b"".join(self._parts)
         nl = block.rfind(b"\n")
@@ -248,3 +287,41 @@ class LineBlocks:
                 break
             parts.append(data)
         return b"".join(parts)
+
+
+class ElementGuard:
+    """Passes pieces through, stopping a run of text that no element boundary cuts.
+
+    Elements are separated by commas, and JSON lines by newlines, so a run of more than
+    `limit` bytes with neither lies inside one element (or one line-long value, or is a
+    run of blanks) larger than the cap: RecordingTooLargeError is raised as soon as the
+    run passes `limit`, before the blocks downstream hold more of it. A string holding
+    commas can hide a longer element from this lower bound (the input cap still applies),
+    but elements within the cap are never blamed. Costs two `rfind` per piece.
+    """
+
+    def __init__(self, pieces: _Pieces, limit: int, replay_id: str | None) -> None:
+        self._pieces = pieces
+        self._limit = limit
+        self._replay_id = replay_id
+        self._pos = 0  # offset of the next byte
+        self._run = 0  # bytes since the last comma or newline
+
+    def read(self) -> bytes:
+        data = self._pieces.read()
+        if data:
+            self.observe(data)
+        return data
+
+    def observe(self, data: bytes) -> None:
+        """Account `data`, the next bytes of the stream."""
+        n = len(data)
+        cut = max(data.rfind(b","), data.rfind(b"\n"))
+        self._run = n - cut - 1 if cut >= 0 else self._run + n
+        self._pos += n
+        if self._run > self._limit:
+            raise RecordingTooLargeError(
+                f"one element exceeds the {self._limit}-byte max_event_bytes cap "
+                f"(from input offset {self._pos - self._run})",
+                replay_id=self._replay_id,
+            )

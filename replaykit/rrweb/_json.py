@@ -84,3 +84,26 @@ def _window_name(raw: bytes | memoryview) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def _skip_edge(buf: bytes, lo: int, hi: int) -> int:
+    """`lo` moved past commas and whitespace (in C: a hostile run can be gigabytes)."""
+    m = _EDGE_RUN.match(buf, lo, hi)
+    return m.end() if m is not None else lo
+
+
+def _rskip(buf: bytes, lo: int, hi: int, chars: bytes) -> int:
+    """`hi` moved back past any of `chars`, no lower than `lo`.
+
+    Looks at windows growing from the end (rstrip of a slice, in C): a byte-by-byte loop
+    took seconds on a recording of megabytes of trailing spaces.
+    """
+    step = 64
+    while hi > lo:
+        start = max(lo, hi - step)
+        kept = len(buf[start:hi].rstrip(chars))
+        if kept:
+            return start + kept
+        hi = start
+        step *= 2
+    return lo
