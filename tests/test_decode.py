@@ -19,7 +19,7 @@ from replaykit import (
     RecordingTooLargeError,
     UsageError,
 )
-from replaykit.rrweb import _containers
+from replaykit.rrweb import _input
 from replaykit.rrweb._decode import (
     DEFAULT_MAX_INPUT_BYTES,
     FORMATS,
@@ -448,7 +448,7 @@ def _big_recording(repeat: int = 40) -> tuple[list[dict[str, Any]], bytes]:
 
 @pytest.mark.parametrize("layout", ["one-per-line", "ndjson", "compact", "gzip"])
 def test_input_larger_than_a_block_streams(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
-    monkeypatch.setattr(_containers, "BLOCK_BYTES", 16 * 1024)
+    monkeypatch.setattr(_input, "BLOCK_BYTES", 16 * 1024)
     events, data = _big_recording()
     if layout == "ndjson":
         data = _lines(events)
@@ -456,7 +456,7 @@ def test_input_larger_than_a_block_streams(monkeypatch: pytest.MonkeyPatch, layo
         data = json.dumps(events).encode()
     elif layout == "gzip":
         data = gzip.compress(data)
-    assert len(data) > 4 * _containers.BLOCK_BYTES or layout == "gzip"
+    assert len(data) > 4 * _input.BLOCK_BYTES or layout == "gzip"
     reader = _CountingReader(data)
     chunk_iter = iter_event_chunks(reader, chunk_events=64)
     first = next(chunk_iter)

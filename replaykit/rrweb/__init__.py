@@ -7,9 +7,11 @@ packer strings, PostHog and other wrappers) into bounded :class:`EventChunk` s;
 
 from ._decode import DEFAULT_MAX_INPUT_BYTES, decode_events, iter_event_chunks, sniff_format
 from ._dom import DomTracker
+from ._input import DEFAULT_MAX_EVENT_BYTES
 from ._model import Event, EventChunk
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_INPUT_BYTES",
     "DomTracker",
     "Event",
