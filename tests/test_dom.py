@@ -177,7 +177,8 @@ def test_attribute_filtering_and_normalisation() -> None:
                     "rr_dataURL": "data:image/png;base64,AAAA",
                     "data-rr-is-password": "true",
                     "aria-label": None,
-                    "data-other": "dropped",
+                    "data-other": "kept",
+                    "data-rr-custom": "dropped",
                 },
             )
         )
@@ -190,6 +191,7 @@ def test_attribute_filtering_and_normalisation() -> None:
         "value": "x" * 200,
         "onclick": "",
         "data-rr-is-password": "true",
+        "data-other": "kept",  # an app's own data-* (up to 8 beyond the fixed hooks)
     }
 
 

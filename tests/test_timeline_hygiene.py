@@ -286,3 +286,14 @@ def test_corrections_do_not_depend_on_chunking(chunk: int) -> None:
     inputs = [a for a in actions if a.kind == "input"]
     assert [getattr(a.details, "correction", None) for a in inputs] == [False, True]
     _ = msgspec  # the module is used by the builders
+
+
+def test_clicks_carry_the_elements_data_attributes() -> None:
+    attrs = {"data-testid": "buy", "data-sku": "K-1", "data-rr-is-password": "x"}
+    attrs |= {f"data-extra-{i}": str(i) for i in range(20)}
+    root = document(el(10, "button", attrs, text(11, "Buy")))
+    (found,) = [a for a in _analyze([*page(0, URL, root), click(1000, 11)]) if a.kind == "click"]
+    data = found.details.data  # type: ignore[union-attr]
+    assert data["data-testid"] == "buy" and data["data-sku"] == "K-1"
+    assert "data-rr-is-password" not in data
+    assert len(data) <= 1 + 8  # the test hook plus at most 8 more

@@ -200,6 +200,9 @@ class ClickDetails(_Details, frozen=True, tag="click"):
     # timeout, and how far outside the element's touch target a near miss landed.
     long_press: bool = False
     near_miss_pt: float | None = None
+    # The clicked element's own ``data-*`` attributes (test hooks, analytics ids), as the
+    # mirror keeps them: the fixed hooks plus up to 8 more, values cut at 200 chars.
+    data: dict[str, str] = {}
 
 
 class InputDetails(_Details, frozen=True, tag="input"):

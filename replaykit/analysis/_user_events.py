@@ -173,6 +173,11 @@ class _UserEvents(_Emitter):
                 opt_out=opt_out,
                 form=self._form_of(lifted),
                 button_type=dom.attr(lifted, "type") if tag == "button" else None,
+                data={
+                    k: v
+                    for k, v in dom.attributes(lifted).items()
+                    if k.startswith("data-") and not k.startswith("data-rr")
+                },
             ),
             node_id=lifted,
             target=target,

@@ -9,7 +9,6 @@ from typing import Any
 from ._dom_nodes import (
     _COMMENT,
     _DOCUMENT,
-    _KEPT_ATTRS,
     _OTHER_MARKERS,
     _TAG_CACHE,
     _TEXT,
@@ -19,6 +18,7 @@ from ._dom_nodes import (
     _element_tag,
     _keep_attrs,
     _subtree_ids,
+    kept_name,
 )
 from ._dom_state import DomState
 from ._model import (
@@ -224,7 +224,7 @@ class DomGraph(DomState):
         """Apply one attribute change record to element `nid` (None removes)."""
         current = self._attrs.get(nid)
         for name, value in changes.items():
-            key = _KEPT_ATTRS.get(name)
+            key = kept_name(name, current)
             if key is None:
                 continue  # style diffs, _cssText, rr_* and the rest are not kept
             if value is None or value is False:

@@ -21,7 +21,7 @@ from ._model import (
     NodeType,
 )
 
-__all__ = ["DomStats"]
+__all__ = ["MAX_DATA_ATTRS", "DomStats", "kept_name"]
 
 
 class DomStats(msgspec.Struct, kw_only=True):
@@ -78,6 +78,9 @@ _OTHER_MARKERS: Final[dict[type, str]] = {
 
 # Attributes labels, selectors and the analyzer read. Mapping each name to itself lets the
 # stored dicts share one interned key object per name.
+MAX_DATA_ATTRS: Final = 8
+"""``data-*`` attributes kept per element beyond the fixed set (memory stays bounded)."""
+
 _KEPT_ATTRS: Final[dict[str, str]] = {
     name: sys.intern(name)
     for name in (
@@ -196,11 +199,27 @@ def _attr_value(name: str, value: Any) -> str | None:
     return None  # None/False (removed), lists and objects (style diffs)
 
 
+def kept_name(name: str, kept: dict[str, str] | None) -> str | None:
+    """The name under which an attribute is kept, or None: the fixed set above, plus up to
+    :data:`MAX_DATA_ATTRS` ``data-*`` attributes per element (an app's own hooks, shown on
+    click actions; rrweb's own ``data-rr-*`` markers are in the fixed set or dropped)."""
+    key = _KEPT_ATTRS.get(name)
+    if key is not None:
+        return key
+    if not name.startswith("data-") or name.startswith("data-rr") or len(name) > 64:
+        return None
+    if kept is not None and name not in kept:
+        extra = sum(1 for k in kept if k.startswith("data-") and k not in _KEPT_ATTRS)
+        if extra >= MAX_DATA_ATTRS:
+            return None
+    return name
+
+
 def _keep_attrs(attrs: dict[str, Any]) -> dict[str, str] | None:
     """The kept subset of a serialized node's attributes, or None when nothing is kept."""
     kept: dict[str, str] | None = None
     for name, value in attrs.items():
-        key = _KEPT_ATTRS.get(name)
+        key = kept_name(name, kept)
         if key is None:
             continue
         norm = _attr_value(key, value)
