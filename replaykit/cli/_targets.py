@@ -4,10 +4,9 @@ options that read them, and one stream of analyzed replays over both kinds."""
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -17,6 +16,7 @@ from .._errors import ConfigError
 from ..analysis._options import AnalyzerOptions
 from ..analysis._signal_config import PRESETS
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
+from ._console import error, fail
 from ._mixpanel import analyzed_from_mixpanel, looks_like_replay_id
 
 __all__ = [
@@ -28,16 +28,37 @@ __all__ = [
     "format_option",
     "max_input_option",
     "missing_mixpanel",
+    "signals_options",
+    "signals_preset",
     "split_targets",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print a one-line error on stderr and exit with ``code``."""
-    click.echo(f"replaykit: error: {message}", err=True)
-    sys.exit(code)
+def signals_options(func: F) -> F:
+    """``--signals`` and ``--preset`` (which implies ``--signals``)."""
+    func = click.option(
+        "--preset",
+        type=click.Choice(SIGNAL_PRESETS),
+        default=None,
+        help="Signal definitions: replaykit's (the default), or a product's thresholds; "
+        "implies --signals.",
+    )(func)
+    return click.option(
+        "--signals",
+        "with_signals",
+        is_flag=True,
+        help="Also detect frustration signals (rage, dead, slow and error clicks, quick "
+        "backs, idle, network and console errors, ...) and add them to the output.",
+    )(func)
+
+
+def signals_preset(with_signals: bool, preset: str | None) -> str | None:
+    """The preset to detect signals with (None: no signals)."""
+    return (preset or "replaykit") if (with_signals or preset) else None
 
 
 format_option = click.option(
@@ -88,11 +109,7 @@ def missing_mixpanel(replay_ids: list[str], failures: list[int]) -> Callable[[Co
 
     def report(exc: ConfigError) -> None:
         for rid in replay_ids:
-            click.echo(
-                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
-                f"{exc.message})",
-                err=True,
-            )
+            error(None, f"no such file or directory: {rid} (nor a Mixpanel replay: {exc.message})")
             failures.append(4)
 
     return report
