@@ -34,14 +34,16 @@ from .analysis._signal_config import SignalConfig
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES
 from .rrweb._model import EventChunk
 from .sources._local import LocalSource, Recording
-from .sources.mixpanel._config import MixpanelConfig
-from .sources.mixpanel._discover import ReplayDescriptor
-from .sources.mixpanel._download import FetchedReplay
-from .sources.mixpanel._events import MixpanelEvent
-from .sources.mixpanel._sign import SignedReplay
 
 if TYPE_CHECKING:
+    # Annotations only: the Mixpanel source (and httpx) load with the first client, so
+    # analyzing local files never imports them.
     from ._mixpanel_client import MixpanelClient as _AsyncMixpanelClient
+    from .sources.mixpanel._config import MixpanelConfig
+    from .sources.mixpanel._discover import ReplayDescriptor
+    from .sources.mixpanel._download import FetchedReplay
+    from .sources.mixpanel._events import MixpanelEvent
+    from .sources.mixpanel._sign import SignedReplay
 
 __all__ = ["MixpanelClient", "actions", "analyze", "analyze_recording", "signals"]
 

@@ -2,8 +2,8 @@
 
 stdout carries data only; errors and progress go to stderr. Exit codes: 0 ok, 1 a
 recording failed (general), 2 usage error or Mixpanel auth/permission, 3 invalid argument
-values, 4 not found, 5 rate limited, 130 interrupted. The Mixpanel commands live in
-:mod:`._mixpanel`.
+values, 4 not found, 5 rate limited, 130 interrupted. The bundle and Mixpanel
+commands are loaded when they run (:data:`LAZY`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ from .._errors import ReplaykitError
 from ..analysis._options import AnalyzerOptions
 from ..rrweb._decode import iter_event_chunks
 from ..sources._local import LocalSource
-from ..sources.mixpanel._stage import single_error
-from ._bundle import aggregate_command, query_group, report_command
 from ._console import error, fail, note, with_warnings
-from ._mixpanel import mixpanel_events
-from ._mixpanel_commands import mixpanel_commands
+from ._lazy import LazyCommand, LazyGroup
+from ._options import ClientFactory, Hooks, mixpanel_options
 from ._output import WRITERS
-from ._runtime import ClientFactory, Hooks, mixpanel_options
 from ._targets import (
     analyzed_targets,
     concurrency_option,
@@ -43,7 +40,44 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 OUTPUT_FORMATS = ("markdown", "ndjson", "json", "table")
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+# Loaded when run: the bundle commands import Polars, the Mixpanel ones httpx.
+LAZY = {
+    "aggregate": LazyCommand(
+        "replaykit.cli._aggregate:aggregate_command",
+        "Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.",
+    ),
+    "query": LazyCommand(
+        "replaykit.cli._query:query_group",
+        "Run one query over a bundle directory (from `replaykit aggregate`).",
+    ),
+    "report": LazyCommand(
+        "replaykit.cli._report:report_command",
+        "Write one self-contained HTML report of a bundle (no network needed to open it).",
+    ),
+    "list": LazyCommand(
+        "replaykit.cli._mixpanel_commands:list_command",
+        "List Mixpanel session replays, newest first (default: the last 90 days).",
+    ),
+    "sign": LazyCommand(
+        "replaykit.cli._mixpanel_commands:sign_command",
+        "Sign replays for CDN access (one bulk call); the credential is masked by default.",
+    ),
+    "fetch": LazyCommand(
+        "replaykit.cli._mixpanel_commands:fetch_command",
+        "Download replays' rrweb events: one DIR/<replay id>.json (a JSON array) per replay.",
+    ),
+    "for-user": LazyCommand(
+        "replaykit.cli._for_user:for_user_command",
+        "Analyze a user's newest Mixpanel replays (default: the last 90 days).",
+    ),
+    "login": LazyCommand(
+        "replaykit.cli._mixpanel_commands:login_command",
+        "Sign in to Mixpanel in the browser (OAuth with PKCE) and store the account.",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="replaykit")
 def cli() -> None:
     """Turn rrweb session recordings into timelines of what people did.
@@ -228,6 +262,8 @@ def events(
     if replay_ids and len(replay_ids) != len(targets):
         raise click.UsageError("pass recording paths or replay ids, not both")
     if replay_ids:
+        from ._mixpanel import mixpanel_events  # the client and httpx, only now
+
         mixpanel_events(
             replay_ids,
             distinct_id,
@@ -265,15 +301,6 @@ def events(
         note(f"skipped elements: {parts}")
 
 
-for _command in mixpanel_commands():
-    _command.context_settings = CONTEXT_SETTINGS
-    cli.add_command(_command)
-
-for _command in (aggregate_command, query_group, report_command):
-    _command.context_settings = CONTEXT_SETTINGS
-    cli.add_command(_command)
-
-
 def main(
     argv: list[str] | None = None,
     *,
@@ -294,6 +321,8 @@ def main(
             return cli.main(args=argv, prog_name="replaykit", standalone_mode=False, obj=hooks)
         except BaseExceptionGroup as group:
             # Concurrent stages may surface errors as a group: report the one inside it.
+            from ..sources.mixpanel._stage import single_error
+
             error = single_error(group)
             if error is None:
                 raise

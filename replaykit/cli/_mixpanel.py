@@ -9,20 +9,18 @@ Credentials are read from the environment or the config file only, never from fl
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Callable, Generator, Iterable
-from pathlib import Path
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import click
 import msgspec
 
 from .._api import AnalyzedReplay
-from .._errors import ConfigError, UsageError
-from ..sources._local import RECORDING_SUFFIXES
+from .._errors import ConfigError
 from ._console import Progress, error
 from ._runtime import config_from, iterate_gen, iterate_stage, open_client
+from ._targets import check_ids, looks_like_replay_id
 
 __all__ = [
     "analyzed_from_mixpanel",
@@ -35,22 +33,7 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_REPLAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 _encoder = msgspec.json.Encoder()
-
-
-def looks_like_replay_id(arg: str) -> bool:
-    """True for an argument that names no file and could be a Mixpanel replay id."""
-    if Path(arg).exists() or arg.endswith(RECORDING_SUFFIXES):
-        return False
-    return bool(_REPLAY_ID.match(arg))
-
-
-def check_ids(replay_ids: Iterable[str]) -> None:
-    """UsageError for an argument that can be neither a path nor a replay id."""
-    for rid in replay_ids:
-        if not _REPLAY_ID.match(rid):
-            raise UsageError(f"not a file and not a replay id: {rid!r}")
 
 
 def mixpanel_events_option(func: F) -> F:

@@ -26,19 +26,12 @@ from ._console import Progress, error, line, note, warn, with_warnings
 from ._records import RECORD_FORMATS, iso, output_option, write_records
 from ._runtime import config_from, hooks, iterate_gen, iterate_stage, mixpanel_options, open_client
 
-__all__ = ["fetch_command", "list_command", "login_command", "mixpanel_commands", "sign_command"]
+__all__ = ["fetch_command", "list_command", "login_command", "sign_command"]
 
 REVEAL_WARNING = (
     "the output holds signed URLs, bearer credentials valid for about 5 minutes; "
     "do not share or log it"
 )
-
-
-def mixpanel_commands() -> list[click.Command]:
-    """The commands these modules add to the ``replaykit`` group."""
-    from ._for_user import for_user_command
-
-    return [list_command, sign_command, fetch_command, for_user_command, login_command]
 
 
 @click.command("list")

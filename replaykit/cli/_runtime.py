@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-import click
 import msgspec
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
@@ -22,7 +20,7 @@ from .._errors import ConfigError
 from .._mixpanel_client import MixpanelClient
 from .._portal import call, iterate_gen, iterate_stage
 from ..sources.mixpanel import MixpanelConfig
-from ..sources.mixpanel._config import BASE_URL_ENV
+from ._options import ClientFactory, Hooks, hooks, mixpanel_options
 
 __all__ = [
     "ClientFactory",
@@ -38,78 +36,12 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-ClientFactory = Callable[[MixpanelConfig], MixpanelClient]
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """What a command builds its outside-world objects with (click's context object).
-
-    ``client_factory`` makes the Mixpanel client from a config; ``open_browser`` opens the
-    sign-in page of ``login``. The defaults are the real ones."""
-
-    client_factory: ClientFactory | None = None
-    open_browser: Callable[[str], object] | None = None
-
-
-def hooks() -> Hooks:
-    """The running command's hooks (the defaults outside :func:`replaykit.cli.main`)."""
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(Hooks) if ctx is not None else None
-    return found or Hooks()
 
 
 class MissingSettings(ConfigError):
     """Mixpanel settings the command needs are not set anywhere (a usage error: exit 2)."""
 
     exit_code: ClassVar[int] = 2
-
-
-def mixpanel_options(func: F) -> F:
-    """The options every Mixpanel command shares (endpoint, project, region, config)."""
-    options = [
-        click.option(
-            "--base-url",
-            envvar=BASE_URL_ENV,
-            metavar="URL",
-            help="One origin serving every Mixpanel path (a proxy, the local fake). "
-            f"Plain http only to loopback hosts. [env: {BASE_URL_ENV}]",
-        ),
-        click.option(
-            "--project-id",
-            type=click.IntRange(min=1, max=2**31 - 1),
-            help="Mixpanel project id. [env: MP_PROJECT_ID]",
-        ),
-        click.option(
-            "--region",
-            type=click.Choice(["us", "eu", "in"]),
-            help="Data residency region. [env: MP_REGION; default us]",
-        ),
-        click.option(
-            "--env",
-            "replay_env",
-            type=click.Choice(["prod", "dev"]),
-            help="Replay environment to sign for (Mixpanel's replay_env). [default: prod]",
-        ),
-        click.option(
-            "--account",
-            envvar="MP_ACCOUNT",
-            metavar="NAME",
-            help="A mixpanel-headless / `replaykit login` account in ~/.mp/config.toml "
-            "[env: MP_ACCOUNT; default: the file's active account when no MP_* "
-            "credentials are set].",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="TOML config file with a [mixpanel] table. "
-            "[env: REPLAYKIT_MIXPANEL_CONFIG; default ~/.config/replaykit/mixpanel.toml]",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
 
 
 _FLAGS = {

@@ -4,28 +4,32 @@ options that read them, and one stream of analyzed replays over both kinds."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator, Iterator
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import click
 
 from .. import sync
 from .._api import AnalyzedReplay
-from .._errors import ConfigError
+from .._errors import ConfigError, UsageError
 from ..analysis._options import AnalyzerOptions
 from ..analysis._signal_config import PRESETS
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
+from ..sources._local import RECORDING_SUFFIXES
 from ._console import error, fail
-from ._mixpanel import analyzed_from_mixpanel, looks_like_replay_id
 
 __all__ = [
     "SIGNAL_PRESETS",
     "Targets",
     "analyzed_targets",
+    "check_ids",
     "concurrency_option",
     "fail",
     "format_option",
+    "looks_like_replay_id",
     "max_input_option",
     "missing_mixpanel",
     "signals_options",
@@ -34,6 +38,23 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_REPLAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+
+
+def looks_like_replay_id(arg: str) -> bool:
+    """True for an argument that names no file and could be a Mixpanel replay id."""
+    if Path(arg).exists() or arg.endswith(RECORDING_SUFFIXES):
+        return False
+    return bool(_REPLAY_ID.match(arg))
+
+
+def check_ids(replay_ids: Iterable[str]) -> None:
+    """UsageError for an argument that can be neither a path nor a replay id."""
+    for rid in replay_ids:
+        if not _REPLAY_ID.match(rid):
+            raise UsageError(f"not a file and not a replay id: {rid!r}")
+
 
 SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
 
@@ -151,8 +172,11 @@ def analyzed_targets(
         if targets.local
         else _empty()
     )
-    remote: Iterator[AnalyzedReplay] = (
-        analyzed_from_mixpanel(
+    remote: Iterator[AnalyzedReplay] = _empty()
+    if targets.replay_ids:
+        from ._mixpanel import analyzed_from_mixpanel  # the client and httpx, only now
+
+        remote = analyzed_from_mixpanel(
             targets.replay_ids,
             mixpanel,
             concurrency=concurrency,
@@ -160,9 +184,6 @@ def analyzed_targets(
             signals=signals,
             mixpanel_events=mixpanel_events,
         )
-        if targets.replay_ids
-        else _empty()
-    )
     try:
         yield itertools.chain(local, remote)
     finally:
