@@ -57,7 +57,7 @@ HOSTILE = [
     "*?<>|:",
 ]
 NAME = re.compile(r"[A-Za-z0-9._-]+\.json")
-BAR_CONTROL = re.compile(r"\r|\x1b\[(?:2K|1A|\?25[lh])")
+BAR_CONTROL = re.compile(r"\r|\x1b\[(?:2K|1A|\?25[lh]|[0-9;]*m)")
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -120,7 +120,8 @@ def test_hostile_ids_in_errors_progress_and_tables_are_escaped(
     assert "replaykit: error: \\x1b]0;pwned\\x07\\x1b[2J: chunk file 0: HTTP 500" in stderr
     assert "] \\u202eevil-ok: 15 events" in stderr  # the live progress bar, escaped
     # Only the progress bar's own control sequences are raw: carriage return, erase line,
-    # cursor up, hide and show the cursor (never a clear screen, a title, a bidi override).
+    # cursor up, hide and show the cursor, colours (never a clear screen, a title, a bidi
+    # override).
     drawn = BAR_CONTROL.sub("", stderr)
     assert RAW_CONTROL.search(stdout + drawn) is None
 

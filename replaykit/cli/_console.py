@@ -24,7 +24,7 @@ from typing import Any, NoReturn, TextIO, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+from rich.progress import BarColumn, TextColumn
 from rich.progress import Progress as _RichProgress
 from rich.table import Table
 
@@ -132,12 +132,9 @@ class Progress:
 
     def _start(self) -> _RichProgress:
         console = Console(file=self.stream, force_terminal=True, highlight=False)
-        columns: list[Any] = [MofNCompleteColumn()] if self.total else []
-        if self.total:
-            columns.append(BarColumn(bar_width=20))
+        columns: list[Any] = [BarColumn(bar_width=20)] if self.total else []
         columns.append(TextColumn("{task.description}", markup=False))
         bar = _RichProgress(*columns, console=console, transient=True, auto_refresh=False)
-        bar.start()
         bar.add_task("", total=self.total)
         return bar
 
@@ -150,7 +147,10 @@ class Progress:
         of = f"/{self.total}" if self.total else ""
         description = f"[{self.count}{of}] {line(label)}"
         task = self._bar.task_ids[0]
-        self._bar.update(task, completed=self.count, description=description, refresh=True)
+        self._bar.update(task, completed=self.count, description=description)
+        if not self._bar.live.is_started:
+            self._bar.start()  # drawn first with the first item, not empty
+        self._bar.refresh()
 
     def close(self) -> None:
         """Take the bar off the terminal (idempotent)."""
