@@ -26,6 +26,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _api
+from ._portal import call, iterate_gen, iterate_stage
 from .analysis._actions import Action
 from .analysis._options import AnalyzerOptions
 from .analysis._signal import Signal
@@ -33,14 +34,16 @@ from .analysis._signal_config import SignalConfig
 from .rrweb._decode import DEFAULT_MAX_INPUT_BYTES
 from .rrweb._model import EventChunk
 from .sources._local import LocalSource, Recording
-from .sources.mixpanel._config import MixpanelConfig
-from .sources.mixpanel._discover import ReplayDescriptor
-from .sources.mixpanel._download import FetchedReplay
-from .sources.mixpanel._events import MixpanelEvent
-from .sources.mixpanel._sign import SignedReplay
 
 if TYPE_CHECKING:
+    # Annotations only: the Mixpanel source (and httpx) load with the first client, so
+    # analyzing local files never imports them.
     from ._mixpanel_client import MixpanelClient as _AsyncMixpanelClient
+    from .sources.mixpanel._config import MixpanelConfig
+    from .sources.mixpanel._discover import ReplayDescriptor
+    from .sources.mixpanel._download import FetchedReplay
+    from .sources.mixpanel._events import MixpanelEvent
+    from .sources.mixpanel._sign import SignedReplay
 
 __all__ = ["MixpanelClient", "actions", "analyze", "analyze_recording", "signals"]
 
@@ -49,16 +52,7 @@ T = TypeVar("T")
 
 def _iterate(make: Callable[[], Any]) -> Iterator[Any]:
     with start_blocking_portal() as portal:
-        agen = make()
-        try:
-            while True:
-                try:
-                    item = portal.call(agen.__anext__)
-                except StopAsyncIteration:
-                    return
-                yield item
-        finally:
-            portal.call(agen.aclose)
+        yield from iterate_gen(portal, make())
 
 
 def analyze(
@@ -109,7 +103,7 @@ def analyze_recording(
         )
 
     with start_blocking_portal() as portal:
-        return portal.call(run)
+        return call(portal, run)
 
 
 def actions(
@@ -231,20 +225,11 @@ class MixpanelClient:
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
         if not self._finalizer.alive:
             raise RuntimeError("this MixpanelClient is closed; create a new one")
-        return self._portal.call(func, *args)
+        return call(self._portal, func, *args)
 
     def _gen(self, make: Callable[[], AsyncGenerator[T, None]]) -> Iterator[T]:
         agen = self._call(_wrap, make)
-        try:
-            while True:
-                try:
-                    item = self._portal.call(agen.__anext__)
-                except StopAsyncIteration:
-                    return
-                yield item
-        finally:
-            if self._finalizer.alive:
-                self._portal.call(agen.aclose)
+        yield from iterate_gen(self._portal, agen, open=lambda: self._finalizer.alive)
 
     def _stage(
         self, make: Callable[[], AbstractAsyncContextManager[MemoryObjectReceiveStream[T]]]
@@ -252,12 +237,7 @@ class MixpanelClient:
         if not self._finalizer.alive:
             raise RuntimeError("this MixpanelClient is closed; create a new one")
         stage = self._portal.call(_wrap, make)
-        with self._portal.wrap_async_context_manager(stage) as stream:
-            while True:
-                try:
-                    yield self._portal.call(stream.receive)
-                except anyio.EndOfStream:
-                    return
+        yield from iterate_stage(self._portal, stage)
 
     # --- sequential calls ------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from replaykit import ClientLimits, MixpanelClient, MixpanelConfig, RetryPolicy, Timeouts
 from replaykit.cli import main
-from replaykit.testing import FakeMixpanel
+from replaykit.testing import FakeMixpanel, fast_client_factory
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "examples" / "recordings"
@@ -128,28 +128,27 @@ def run_cli(
     *args: str,
     sleeps: Sleeps | None = None,
     env: dict[str, str | None] | None = None,
+    open_browser: Callable[[str], object] | None = None,
 ) -> tuple[int, str, str]:
     """``replaykit ARGS --base-url FAKE`` in process, through the console entry point.
 
-    The CLI's client factory (its one test seam) is swapped for one whose retries never
-    wait (3 attempts, recorded in ``sleeps``); everything else is the CLI's own. ``env``
-    overrides the environment (``None`` unsets a variable).
+    The CLI builds its client with ``replaykit.testing.fast_client_factory`` (retries never
+    wait: 3 attempts, recorded in ``sleeps``), passed as ``main``'s hook; everything else
+    is the CLI's own. ``env`` overrides the environment (``None`` unsets a variable);
+    ``open_browser`` plays the browser of ``login``.
     """
-    import replaykit.cli._mixpanel as cli_mixpanel
-
-    def factory(cfg: MixpanelConfig) -> MixpanelClient:
-        retry = RetryPolicy(max_attempts=3, base_delay=0.5)
-        return MixpanelClient(cfg, retry=retry, sleep=sleeps or Sleeps(), rand=lambda: 0.0)
-
+    factory = fast_client_factory(sleep=sleeps or Sleeps())
     runner = CliRunner()
     with (
         shared_tls_context(),
-        pytest.MonkeyPatch.context() as patch,
         runner.isolation(env={**cli_env(fake, tmp_path), **(env or {})}) as (out, err, _),
     ):
-        patch.setattr(cli_mixpanel, "client_factory", factory)
         try:
-            main([*args, "--base-url", fake.base_url])
+            main(
+                [*args, "--base-url", fake.base_url],
+                client_factory=factory,
+                open_browser=open_browser,
+            )
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -290,13 +290,11 @@ def run_cli(
 ) -> tuple[int, str, str]:
     """Run ``replaykit ARGS`` through the console entry point against ``mock``.
 
-    The CLI's client factory is pointed at the mock (the one seam the CLI has for tests);
+    The CLI builds its client on the mock (``main``'s ``client_factory`` hook);
     credentials come from ``MP_*`` variables, as in real use.
     """
-    import replaykit.cli._mixpanel as cli_mixpanel
     from replaykit.cli import main
 
-    monkeypatch.setattr(cli_mixpanel, "client_factory", lambda cfg: mock.client(config=cfg))
     for name, value in {
         "MP_USERNAME": CFG.username,
         "MP_SECRET": CFG.secret,
@@ -311,7 +309,7 @@ def run_cli(
         monkeypatch.setenv(name, value)
     capsys.readouterr()
     try:
-        main(list(args))
+        main(list(args), client_factory=lambda cfg: mock.client(config=cfg))
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -26,7 +26,6 @@ from replaykit.bundle._bundle import write_manifest
 from replaykit.distributed import (
     ChunkOptions,
     ChunkTask,
-    InjectFaults,
     LocalFiles,
     MixpanelSource,
     RunSummary,
@@ -37,7 +36,7 @@ from replaykit.distributed import (
 from replaykit.distributed._chunk import chunk_key
 from replaykit.distributed._run import _Plan, _source_spec
 from replaykit.sources._local import LocalSource
-from replaykit.testing import FakeMixpanel
+from replaykit.testing import FakeMixpanel, InjectFaults
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "recordings"
 ROOT = Path(__file__).resolve().parent.parent

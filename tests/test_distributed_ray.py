@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from replaykit import ReplayBundle
-from replaykit.distributed import InjectFaults, analyze
+from replaykit.distributed import analyze
+from replaykit.testing import InjectFaults
 
 ray: Any = pytest.importorskip("ray")
 

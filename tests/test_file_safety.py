@@ -20,7 +20,7 @@ from _fakenet import LOGIN, RECORDINGS, run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import replaykit.cli._mixpanel as cli_mixpanel
+import replaykit.cli._console as cli_console
 from replaykit.sources.mixpanel import safe_filename
 from replaykit.testing import FakeMixpanel
 
@@ -57,6 +57,7 @@ HOSTILE = [
     "*?<>|:",
 ]
 NAME = re.compile(r"[A-Za-z0-9._-]+\.json")
+BAR_CONTROL = re.compile(r"\r|\x1b\[(?:2K|1A|\?25[lh]|[0-9;]*m)")
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -103,18 +104,10 @@ def test_hostile_ids_from_discovery_stay_inside_the_directory(tmp_path: Path) ->
     assert RAW_CONTROL.search(stderr + stderr2) is None
 
 
-class LiveProgress(cli_mixpanel.Progress):
-    """The progress line as on a terminal (the test's stderr is not one)."""
-
-    def __init__(self, total: int | None, stream: Any = None) -> None:
-        super().__init__(total, stream)
-        self.live = True
-
-
 def test_hostile_ids_in_errors_progress_and_tables_are_escaped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_mixpanel, "Progress", LiveProgress)
+    monkeypatch.setattr(cli_console, "_live", lambda stream: True)  # draw as on a terminal
     fake = FakeMixpanel()
     evil = "\x1b]0;pwned\x07\x1b[2J"
     fake.add_replay(evil, _events(), chunk_events=5)
@@ -125,9 +118,12 @@ def test_hostile_ids_in_errors_progress_and_tables_are_escaped(
         code, stdout, stderr = run_cli(fake, tmp_path, *args)
     assert code == 1
     assert "replaykit: error: \\x1b]0;pwned\\x07\\x1b[2J: chunk file 0: HTTP 500" in stderr
-    assert "] \\u202eevil-ok: 15 events" in stderr  # the live progress line, escaped
-    # Only the progress line's own control sequence (carriage return, erase line) is raw.
-    assert RAW_CONTROL.search(stdout + stderr.replace("\r\x1b[2K", "")) is None
+    assert "] \\u202eevil-ok: 15 events" in stderr  # the live progress bar, escaped
+    # Only the progress bar's own control sequences are raw: carriage return, erase line,
+    # cursor up, hide and show the cursor, colours (never a clear screen, a title, a bidi
+    # override).
+    drawn = BAR_CONTROL.sub("", stderr)
+    assert RAW_CONTROL.search(stdout + drawn) is None
 
 
 def test_server_error_text_is_printed_without_control_characters(tmp_path: Path) -> None:

@@ -181,13 +181,16 @@ def _play_browser(fake: FakeMixpanel, state: str | None = None) -> Any:
     return browser
 
 
-def test_login_end_to_end_then_list(
-    fake: FakeMixpanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import replaykit.cli._mixpanel as cli_mixpanel
-
-    monkeypatch.setattr(cli_mixpanel, "open_browser", _play_browser(fake))
-    code, out, err = run_cli(fake, tmp_path, "login", "--account", "me", env=_env(tmp_path))
+def test_login_end_to_end_then_list(fake: FakeMixpanel, tmp_path: Path) -> None:
+    code, out, err = run_cli(
+        fake,
+        tmp_path,
+        "login",
+        "--account",
+        "me",
+        env=_env(tmp_path),
+        open_browser=_play_browser(fake),
+    )
     assert code == 0, err
     assert "signed in as person@example.test: account me" in out
     assert f"project {fake.project_id}" in out
@@ -210,7 +213,15 @@ def test_login_end_to_end_then_list(
     assert code == 0, err
     assert sorted(_ids(out)) == sorted(fake.replays)
     # A second login reuses the registered client.
-    code, _, err = run_cli(fake, tmp_path, "login", "--account", "me", env=_env(tmp_path))
+    code, _, err = run_cli(
+        fake,
+        tmp_path,
+        "login",
+        "--account",
+        "me",
+        env=_env(tmp_path),
+        open_browser=_play_browser(fake),
+    )
     assert code == 0, err
     assert fake.oauth.calls["register"] == 1
     for secret in fake.oauth.issued:

@@ -12,7 +12,8 @@ from _mp import MockMixpanel, replay, run_cli
 from click.testing import CliRunner
 
 from replaykit.cli import cli
-from replaykit.cli._mixpanel import Progress, looks_like_replay_id
+from replaykit.cli._console import Progress
+from replaykit.cli._mixpanel import looks_like_replay_id
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "recordings"
 SHOP = EXAMPLES / "tracelane-shop-checkout-console.json"

@@ -25,7 +25,7 @@ from _fakenet import CHECKOUT, LOGIN, RECORDINGS, STEEL, Sleeps, secrets_of
 from _fakenet import run_cli as run_cli_on
 from _mp import CANARY, CFG, MockMixpanel, replay, run_cli
 
-import replaykit.cli._mixpanel as cli_mixpanel
+import replaykit.cli._console as cli_console
 from replaykit import (
     MixpanelClient,
     MixpanelConfig,
@@ -353,14 +353,6 @@ async def test_canaries_never_leak_from_the_library_over_sockets(
     assert canary_leaks(fake, texts) == []
 
 
-class LiveProgress(cli_mixpanel.Progress):
-    """The progress line as a terminal shows it (the test's stderr is not a terminal)."""
-
-    def __init__(self, total: int | None, stream: Any = None) -> None:
-        super().__init__(total, stream)
-        self.live = True
-
-
 CLI_RUNS: list[tuple[str, ...]] = [
     ("list",),
     ("list", "-o", "json"),
@@ -390,7 +382,7 @@ def test_canaries_never_leak_from_the_cli_over_sockets(
 ) -> None:
     fake = canary_fake
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setattr(cli_mixpanel, "Progress", LiveProgress)
+    monkeypatch.setattr(cli_console, "_live", lambda stream: True)  # draw as on a terminal
     env: dict[str, str | None] = {}
     if auth == "oauth":
         env = {"MP_USERNAME": None, "MP_SECRET": None, "MP_OAUTH_TOKEN": fake.oauth_token}

@@ -18,12 +18,10 @@ from ..analysis._options import AnalyzerOptions
 from ..bundle._bundle import MANIFEST, ReplayBundle
 from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
-from ._mixpanel import (
-    config_from,
-    mixpanel_events_option,
-    mixpanel_options,
-)
+from ._console import error, note
+from ._mixpanel import mixpanel_events_option
 from ._rows import MAX_INT
+from ._runtime import config_from, mixpanel_options
 from ._targets import (
     SIGNAL_PRESETS,
     analyzed_targets,
@@ -187,10 +185,10 @@ def aggregate_command(
             failure = replay.failure
             if failure is not None:
                 if failure.skipped:
-                    click.echo(f"replaykit: skipped {replay.source}: {failure.message}", err=True)
+                    note(f"skipped {replay.source}: {failure.message}")
                 else:
                     message = failure.message.removeprefix(f"{replay.replay_id}: ")
-                    click.echo(f"replaykit: error: {replay.source}: {message}", err=True)
+                    error(replay.source, message)
                     failures.append(failure.exit_code)
             yield replay
 
@@ -288,10 +286,10 @@ def _aggregate_parallel(
     codes: list[int] = []
     for failure in summary.failures:
         if failure.skipped:
-            click.echo(f"replaykit: skipped {failure.source}: {failure.message}", err=True)
+            note(f"skipped {failure.source}: {failure.message}")
         else:
             message = failure.message.removeprefix(f"{failure.replay_id}: ")
-            click.echo(f"replaykit: error: {failure.source}: {message}", err=True)
+            error(failure.source, message)
             codes.append(failure.exit_code)
     report = _summary(ReplayBundle.scan(out_dir), out_dir)
     report.update(

@@ -2,15 +2,15 @@
 
 stdout carries data only; errors and progress go to stderr. Exit codes: 0 ok, 1 a
 recording failed (general), 2 usage error or Mixpanel auth/permission, 3 invalid argument
-values, 4 not found, 5 rate limited, 130 interrupted. The Mixpanel commands live in
-:mod:`._mixpanel`.
+values, 4 not found, 5 rate limited, 130 interrupted. The bundle and Mixpanel
+commands are loaded when they run (:data:`LAZY`).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import click
 import msgspec
@@ -20,32 +20,64 @@ from .._errors import ReplaykitError
 from ..analysis._options import AnalyzerOptions
 from ..rrweb._decode import iter_event_chunks
 from ..sources._local import LocalSource
-from ..sources.mixpanel._stage import single_error
-from ._bundle import aggregate_command, query_group, report_command
-from ._mixpanel import (
-    WRITERS,
-    mixpanel_commands,
-    mixpanel_events,
-    mixpanel_options,
-    with_warnings,
-)
+from ._console import error, fail, note, with_warnings
+from ._lazy import LazyCommand, LazyGroup
+from ._options import ClientFactory, Hooks, mixpanel_options
+from ._output import WRITERS
 from ._targets import (
-    SIGNAL_PRESETS,
     analyzed_targets,
     concurrency_option,
-    fail,
     format_option,
     max_input_option,
+    signals_options,
+    signals_preset,
     split_targets,
 )
 
-__all__ = ["main"]
+__all__ = ["cli", "interrupted", "main"]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 OUTPUT_FORMATS = ("markdown", "ndjson", "json", "table")
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+# Loaded when run: the bundle commands import Polars, the Mixpanel ones httpx.
+LAZY = {
+    "aggregate": LazyCommand(
+        "replaykit.cli._aggregate:aggregate_command",
+        "Analyze recordings (paths, or Mixpanel replay ids) into a bundle directory.",
+    ),
+    "query": LazyCommand(
+        "replaykit.cli._query:query_group",
+        "Run one query over a bundle directory (from `replaykit aggregate`).",
+    ),
+    "report": LazyCommand(
+        "replaykit.cli._report:report_command",
+        "Write one self-contained HTML report of a bundle (no network needed to open it).",
+    ),
+    "list": LazyCommand(
+        "replaykit.cli._mixpanel_commands:list_command",
+        "List Mixpanel session replays, newest first (default: the last 90 days).",
+    ),
+    "sign": LazyCommand(
+        "replaykit.cli._mixpanel_commands:sign_command",
+        "Sign replays for CDN access (one bulk call); the credential is masked by default.",
+    ),
+    "fetch": LazyCommand(
+        "replaykit.cli._mixpanel_commands:fetch_command",
+        "Download replays' rrweb events: one DIR/<replay id>.json (a JSON array) per replay.",
+    ),
+    "for-user": LazyCommand(
+        "replaykit.cli._for_user:for_user_command",
+        "Analyze a user's newest Mixpanel replays (default: the last 90 days).",
+    ),
+    "login": LazyCommand(
+        "replaykit.cli._mixpanel_commands:login_command",
+        "Sign in to Mixpanel in the browser (OAuth with PKCE) and store the account.",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="replaykit")
 def cli() -> None:
     """Turn rrweb session recordings into timelines of what people did.
@@ -89,20 +121,7 @@ def cli() -> None:
     "is reported as an error and the others still run. Default: no limit.",
 )
 @concurrency_option
-@click.option(
-    "--signals",
-    "with_signals",
-    is_flag=True,
-    help="Also detect frustration signals (rage, dead, slow and error clicks, quick backs, "
-    "idle, network and console errors, ...) and add them to the output.",
-)
-@click.option(
-    "--preset",
-    type=click.Choice(SIGNAL_PRESETS),
-    default=None,
-    help="Signal definitions: replaykit's (the default), or a product's thresholds; "
-    "implies --signals.",
-)
+@signals_options
 @mixpanel_options
 @with_warnings
 def analyze(
@@ -144,11 +163,11 @@ def analyze(
                 yield replay
                 continue
             if failure.skipped:
-                click.echo(f"replaykit: skipped {replay.source}: {failure.message}", err=True)
+                note(f"skipped {replay.source}: {failure.message}")
                 continue
             where = replay.replay_id if replay.source.startswith("mixpanel:") else replay.source
             message = failure.message.removeprefix(f"{replay.replay_id}: ")
-            click.echo(f"replaykit: error: {where}: {message}", err=True)
+            error(where, message)
             failures.append(failure.exit_code)
 
     out = sys.stdout
@@ -156,7 +175,7 @@ def analyze(
         split_targets(paths),
         mixpanel=dict(mixpanel),
         options=options,
-        signals=(preset or "replaykit") if (with_signals or preset) else None,
+        signals=signals_preset(with_signals, preset),
         input_format=input_format,
         max_input_bytes=max_input_mb << 20,
         concurrency=concurrency,
@@ -173,7 +192,13 @@ def analyze(
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("targets", nargs=-1, required=True)
 @format_option
-@click.option("--user", "distinct_id", metavar="ID", help="Replay ids: whose events to join.")
+@click.option(
+    "--user",
+    "distinct_id",
+    metavar="ID",
+    help="Replay ids: the replay's user; only their events inside the replay's own time "
+    "window are printed (the replay is read once to find that window).",
+)
 @click.option("--from", "from_date", metavar="DATE", help="Replay ids: first day (YYYY-MM-DD).")
 @click.option("--to", "to_date", metavar="DATE", help="Replay ids: last day (YYYY-MM-DD).")
 @click.option(
@@ -237,6 +262,8 @@ def events(
     if replay_ids and len(replay_ids) != len(targets):
         raise click.UsageError("pass recording paths or replay ids, not both")
     if replay_ids:
+        from ._mixpanel import mixpanel_events  # the client and httpx, only now
+
         mixpanel_events(
             replay_ids,
             distinct_id,
@@ -267,43 +294,41 @@ def events(
             if chunk.too_deep:
                 skipped["too_deep"] = skipped.get("too_deep", 0) + chunk.too_deep
             if chunk.truncated:
-                click.echo(f"replaykit: {rec.path}: input ends mid-event (truncated)", err=True)
+                note(f"{rec.path}: input ends mid-event (truncated)")
     out.flush()
     if skipped:
         parts = ", ".join(f"{k}={v}" for k, v in sorted(skipped.items()))
-        click.echo(f"replaykit: skipped elements: {parts}", err=True)
+        note(f"skipped elements: {parts}")
 
 
-for _command in mixpanel_commands():
-    _command.context_settings = CONTEXT_SETTINGS
-    cli.add_command(_command)
+def main(
+    argv: list[str] | None = None,
+    *,
+    client_factory: ClientFactory | None = None,
+    open_browser: Callable[[str], object] | None = None,
+) -> Any:
+    """Console-script entry point: maps replaykit errors and Ctrl-C to exit codes.
 
-for _command in (aggregate_command, query_group, report_command):
-    _command.context_settings = CONTEXT_SETTINGS
-    cli.add_command(_command)
-
-
-def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point: maps replaykit errors and Ctrl-C to exit codes."""
+    ``client_factory`` builds the Mixpanel client from a config and ``open_browser`` opens
+    ``login``'s sign-in page (defaults: the real ones; tests pass doubles)."""
+    hooks = Hooks(client_factory=client_factory, open_browser=open_browser)
     args = sys.argv[1:] if argv is None else argv
     if any("\x00" in arg for arg in args):
         # No path, id or value can hold a NUL byte (the OS would refuse it further in).
         fail("arguments cannot contain NUL bytes", 2)
     try:
         try:
-            return cli.main(args=argv, prog_name="replaykit", standalone_mode=False)
+            return cli.main(args=argv, prog_name="replaykit", standalone_mode=False, obj=hooks)
         except BaseExceptionGroup as group:
             # Concurrent stages may surface errors as a group: report the one inside it.
+            from ..sources.mixpanel._stage import single_error
+
             error = single_error(group)
             if error is None:
                 raise
         raise error
-    except click.exceptions.Abort:
-        click.echo("replaykit: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("replaykit: interrupted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        interrupted()
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -322,3 +347,9 @@ def main(argv: list[str] | None = None) -> Any:
         # where a directory was expected, a full disk): one line, not a traceback.
         where = f": {exc.filename}" if exc.filename else ""
         fail(f"{exc.strerror or exc}{where}", 4 if isinstance(exc, FileNotFoundError) else 1)
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line on stderr, exit 130, no traceback."""
+    click.echo("replaykit: interrupted", err=True)
+    sys.exit(130)

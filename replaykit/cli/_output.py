@@ -12,20 +12,21 @@ replays, each with its ``coverage``, ``actions`` and ``signals``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 import msgspec
 
 from .._api import AnalyzedReplay
-from .._text import printable
 from ..analysis._mobile import describe_any, display_url
 from ..analysis._signal import Signal
 from ..analysis._timeline import short_url
+from ._console import write_table as console_table
 
-__all__ = ["write_json", "write_markdown", "write_ndjson", "write_table"]
+__all__ = ["WRITERS", "write_json", "write_markdown", "write_ndjson", "write_table"]
 
 _encoder = msgspec.json.Encoder()
+_WIDTHS = (20, None, None, 70, 40)  # replay, t, kind, what, page
 
 
 def _signal_line(signal: Signal) -> str:
@@ -89,11 +90,6 @@ def write_markdown(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
         out.flush()
 
 
-def _clip(text: str, width: int) -> str:
-    """Cut to ``width`` characters, marking the cut with "…"."""
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _signal_text(signal: Signal) -> str:
     what = signal.kind.replace("_", " ")
     name = f' "{signal.label}"' if signal.label else ""
@@ -102,19 +98,19 @@ def _signal_text(signal: Signal) -> str:
 
 
 def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
-    """An aligned plain-text table: replay, time, kind, description, page (signals are
-    rows too, their description starting with ``!``)."""
+    """An aligned table per replay: replay, time, kind, description, page (signals are
+    rows too, their description starting with ``!``); long cells end in "…"."""
     headers = ("replay", "t", "kind", "what", "page")
     for replay in replays:
         keyed = [
             (
                 a.timestamp,
                 (
-                    replay.replay_id[:20],
+                    replay.replay_id,
                     f"{a.t_ms / 1000:.1f}s",
                     str(a.kind),
-                    _clip(describe_any(a), 70),
-                    _clip(short_url(display_url(a.url)), 40),
+                    describe_any(a),
+                    short_url(display_url(a.url)),
                 ),
             )
             for a in replay.actions
@@ -123,23 +119,25 @@ def write_table(replays: Iterable[AnalyzedReplay], out: TextIO) -> None:
             (
                 sig.timestamp,
                 (
-                    replay.replay_id[:20],
+                    replay.replay_id,
                     f"{sig.t_ms / 1000:.1f}s",
                     str(sig.kind),
-                    _clip(_signal_text(sig), 70),
-                    _clip(short_url(display_url(sig.url)), 40),
+                    _signal_text(sig),
+                    short_url(display_url(sig.url)),
                 ),
             )
             for sig in replay.signals
         ]
         keyed.sort(key=lambda item: item[0])
-        rows = [tuple(printable(c, keep_newlines=False) for c in row) for _, row in keyed]
+        rows = [row for _, row in keyed]
         if replay.coverage.note:
-            rows.insert(0, (replay.replay_id[:20], "", "note", replay.coverage.note[:70], ""))
-        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-        out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-        out.write("\n")
-        for row in rows:
-            cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
-            out.write("  ".join(cells).rstrip() + "\n")
-        out.flush()
+            rows.insert(0, (replay.replay_id, "", "note", replay.coverage.note, ""))
+        console_table(headers, rows, out, max_widths=_WIDTHS)
+
+
+WRITERS: dict[str, Callable[[Iterable[AnalyzedReplay], TextIO], None]] = {
+    "markdown": write_markdown,
+    "ndjson": write_ndjson,
+    "json": write_json,
+    "table": write_table,
+}

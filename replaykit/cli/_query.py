@@ -15,6 +15,7 @@ from .._text import printable
 from ..analysis._actions import ACTION_KINDS
 from ..analysis._signal import SIGNAL_KINDS
 from ..bundle._bundle import ReplayBundle
+from ._console import note
 from ._rows import MAX_INT, ROW_FORMATS, row_output, write_rows
 from ._targets import (
     fail,
@@ -304,7 +305,7 @@ def funnel_command(
         missing = [
             str(step) for step, n in zip(steps, df["sessions"].to_list(), strict=False) if not n
         ]
-        hint = f"replaykit: no session reached {', '.join(missing)}"
+        hint = f"no session reached {', '.join(missing)}"
         if by == "page":
             pages = (
                 bundle.pages.group_by("page")
@@ -318,7 +319,7 @@ def funnel_command(
             )
             if common:
                 hint += f"; most visited pages: {common}"
-        click.echo(hint, err=True)
+        note(hint)
 
 
 @query_group.command("pattern")

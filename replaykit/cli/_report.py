@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ._console import note
 from ._query import open_bundle
 from ._rows import MAX_INT
 from ._targets import (
@@ -56,4 +57,4 @@ def report_command(directory: str, out_file: Path, title: str, sessions: int, to
     if not out_file.parent.is_dir():
         fail(f"cannot write {out_file}: no such directory {out_file.parent}", 4)
     bundle.write_report(out_file, title=title, sessions=sessions, top=top)
-    click.echo(f"replaykit: wrote {out_file}", err=True)
+    note(f"wrote {out_file}")

@@ -1,5 +1,5 @@
-"""Rows for people and machines: the one table writer of the bundle commands (an aligned
-table that marks cuts with "…" and shows epoch-ms columns as times, JSON, NDJSON or CSV),
+"""Rows for people and machines: bundle results as an aligned table (the CLI's one table
+writer, :func:`._console.write_table`; epoch-ms columns shown as times), JSON, NDJSON or CSV,
 and the options every row-printing command shares."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import click
 import msgspec
 import polars as pl
 
-from .._text import printable
+from ._console import write_table
 
 __all__ = ["MAX_INT", "ROW_FORMATS", "row_output", "write_rows"]
 
@@ -22,17 +22,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 ROW_FORMATS = ("table", "json", "ndjson", "csv")
 
 _encoder = msgspec.json.Encoder()
+_WIDTH = 60  # a cell's widest, "…" included
 
 
-def _cell(value: Any, width: int = 60) -> str:
+def _cell(value: Any) -> str:
+    """A value as table text (escaped and cut with "…" by the table writer)."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "NaN"
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
-    text = printable(str(value), keep_newlines=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return str(value)
 
 
 def _readable_times(df: pl.DataFrame) -> pl.DataFrame:
@@ -69,20 +70,9 @@ def write_rows(df: pl.DataFrame, output: str, out: TextIO) -> None:
         out.write(df.write_csv())
     else:
         df = _readable_times(df)
-        headers = df.columns
         body = [[_cell(v) for v in row] for row in df.iter_rows()]
         numeric = [t.is_numeric() for t in df.dtypes]
-        widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
-
-        def line(cells: list[str]) -> str:
-            return "  ".join(
-                c.rjust(w) if num else c.ljust(w)
-                for c, w, num in zip(cells, widths, numeric, strict=True)
-            ).rstrip()
-
-        out.write(line(headers) + "\n")
-        for row_cells in body:
-            out.write(line(row_cells) + "\n")
+        write_table(df.columns, body, out, max_widths=[_WIDTH] * df.width, right=numeric)
         if not body:
             out.write("(no rows)\n")
     out.flush()

@@ -4,40 +4,82 @@ options that read them, and one stream of analyzed replays over both kinds."""
 from __future__ import annotations
 
 import itertools
-import sys
-from collections.abc import Callable, Generator, Iterator
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple, NoReturn
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
 from .. import sync
 from .._api import AnalyzedReplay
-from .._errors import ConfigError
+from .._errors import ConfigError, UsageError
 from ..analysis._options import AnalyzerOptions
 from ..analysis._signal_config import PRESETS
 from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, FORMATS
-from ._mixpanel import analyzed_from_mixpanel, looks_like_replay_id
+from ..sources._local import RECORDING_SUFFIXES
+from ._console import error, fail
 
 __all__ = [
     "SIGNAL_PRESETS",
     "Targets",
     "analyzed_targets",
+    "check_ids",
     "concurrency_option",
     "fail",
     "format_option",
+    "looks_like_replay_id",
     "max_input_option",
     "missing_mixpanel",
+    "signals_options",
+    "signals_preset",
     "split_targets",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_REPLAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+
+
+def looks_like_replay_id(arg: str) -> bool:
+    """True for an argument that names no file and could be a Mixpanel replay id."""
+    if Path(arg).exists() or arg.endswith(RECORDING_SUFFIXES):
+        return False
+    return bool(_REPLAY_ID.match(arg))
+
+
+def check_ids(replay_ids: Iterable[str]) -> None:
+    """UsageError for an argument that can be neither a path nor a replay id."""
+    for rid in replay_ids:
+        if not _REPLAY_ID.match(rid):
+            raise UsageError(f"not a file and not a replay id: {rid!r}")
+
 
 SIGNAL_PRESETS = ("replaykit", *sorted(p for p in PRESETS if p != "replaykit"))
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print a one-line error on stderr and exit with ``code``."""
-    click.echo(f"replaykit: error: {message}", err=True)
-    sys.exit(code)
+def signals_options(func: F) -> F:
+    """``--signals`` and ``--preset`` (which implies ``--signals``)."""
+    func = click.option(
+        "--preset",
+        type=click.Choice(SIGNAL_PRESETS),
+        default=None,
+        help="Signal definitions: replaykit's (the default), or a product's thresholds; "
+        "implies --signals.",
+    )(func)
+    return click.option(
+        "--signals",
+        "with_signals",
+        is_flag=True,
+        help="Also detect frustration signals (rage, dead, slow and error clicks, quick "
+        "backs, idle, network and console errors, ...) and add them to the output.",
+    )(func)
+
+
+def signals_preset(with_signals: bool, preset: str | None) -> str | None:
+    """The preset to detect signals with (None: no signals)."""
+    return (preset or "replaykit") if (with_signals or preset) else None
 
 
 format_option = click.option(
@@ -88,11 +130,7 @@ def missing_mixpanel(replay_ids: list[str], failures: list[int]) -> Callable[[Co
 
     def report(exc: ConfigError) -> None:
         for rid in replay_ids:
-            click.echo(
-                f"replaykit: error: no such file or directory: {rid} (nor a Mixpanel replay: "
-                f"{exc.message})",
-                err=True,
-            )
+            error(None, f"no such file or directory: {rid} (nor a Mixpanel replay: {exc.message})")
             failures.append(4)
 
     return report
@@ -134,8 +172,11 @@ def analyzed_targets(
         if targets.local
         else _empty()
     )
-    remote: Iterator[AnalyzedReplay] = (
-        analyzed_from_mixpanel(
+    remote: Iterator[AnalyzedReplay] = _empty()
+    if targets.replay_ids:
+        from ._mixpanel import analyzed_from_mixpanel  # the client and httpx, only now
+
+        remote = analyzed_from_mixpanel(
             targets.replay_ids,
             mixpanel,
             concurrency=concurrency,
@@ -143,9 +184,6 @@ def analyzed_targets(
             signals=signals,
             mixpanel_events=mixpanel_events,
         )
-        if targets.replay_ids
-        else _empty()
-    )
     try:
         yield itertools.chain(local, remote)
     finally:

@@ -29,7 +29,6 @@ from ._chunk import (
     run_chunk,
 )
 from ._engine import RETRYABLE, WorkerCrashedError
-from ._faults import InjectFaults
 from ._run import RunSummary, analyze, run_groups
 
 __all__ = [
@@ -38,7 +37,6 @@ __all__ = [
     "ChunkStats",
     "ChunkTask",
     "FailedReplay",
-    "InjectFaults",
     "LocalFiles",
     "MixpanelSource",
     "RunSummary",

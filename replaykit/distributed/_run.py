@@ -437,7 +437,7 @@ def analyze(
       :class:`~replaykit.BundleBuilder`; they must be picklable.
     - ``progress``: a line on stderr every few seconds (``False``: quiet; or a stream).
     - ``chunk_fn``: the function run per chunk (default :func:`run_chunk`); a picklable
-      wrapper can add instrumentation or faults (see ``InjectFaults``).
+      wrapper can add instrumentation or faults (see ``replaykit.testing.InjectFaults``).
     """
     spec = _source_spec(source, retention_days)
     items: Iterable[PathLike | Recording | ReplayDescriptor]

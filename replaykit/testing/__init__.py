@@ -3,7 +3,10 @@
 Ground-truth scoring of analyses (:func:`score`, :func:`load_truth`, ...) and
 :class:`FakeMixpanel`, a local fake of the Mixpanel session-replay service over real
 sockets (Insights discovery, bulk signing, the signed CDN and raw export), with switches
-for the failures a client must survive.
+for the failures a client must survive; :func:`fast_client_factory` (clients whose retries
+never wait, for ``replaykit.cli.main(client_factory=...)``) and :class:`InjectFaults`
+(a chunk function for ``replaykit.distributed.analyze(chunk_fn=...)`` that crashes, fails
+or stalls on purpose).
 
 Hypothesis strategies for property tests of code that reads rrweb: :func:`rrweb_streams`
 (valid or damaged recordings), :func:`rrweb_events`, :func:`incremental_events`,
@@ -17,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct as _Struct
 
+from ._clients import fast_client_factory
 from ._fake_mixpanel import FakeMixpanel, FakeReplay, FaultRule, Faults, LoggedRequest
 from ._fake_oauth import FakeOAuth
+from ._faults import InjectFaults
 from ._truth import (
     KindScore,
     TruthItem,
@@ -36,9 +41,11 @@ __all__ = [
     "FakeReplay",
     "FaultRule",
     "Faults",
+    "InjectFaults",
     "KindScore",
     "LoggedRequest",
     "TruthItem",
+    "fast_client_factory",
     "found_items",
     "load_truth",
     "score",

@@ -1,8 +1,9 @@
 """Fault injection around the chunk function, for tests and drills.
 
 An :class:`InjectFaults` wraps :func:`~replaykit.distributed.run_chunk` (pass it as
-``chunk_fn=`` to :func:`replaykit.distributed.analyze`). It lives in the package, not in
-the tests, because the workers (spawned processes, Ray workers) must import it by name.
+``chunk_fn=`` to :func:`replaykit.distributed.analyze`, the production code's hook for
+any chunk function). It lives in the installed package, not in the tests, because the
+workers (spawned processes, Ray workers) must import it by name.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from .._errors import TransientError
-from ._chunk import ChunkStats, ChunkTask, run_chunk
+from ..distributed._chunk import ChunkStats, ChunkTask, run_chunk
 
 __all__ = ["InjectFaults"]
 
