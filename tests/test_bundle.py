@@ -397,3 +397,22 @@ async def test_corpus_through_the_async_pipeline(corpus_dir: Path, tmp_path: Pat
     )
     rage = bundle.elements.filter(pl.col("rage_clicks") > 0).collect()
     assert rage["label"].to_list() == ["Apply coupon"]
+
+
+async def test_event_rows_from_the_analysis_pass_match_a_second_read() -> None:
+    path = EXAMPLES / "tracelane-shop-checkout-console.json"
+    with_rows = await replaykit.analyze_recording(
+        path, options=replaykit.AnalyzerOptions(event_rows=True)
+    )
+    plain = await replaykit.analyze_recording(path)
+    assert plain.event_rows is None
+    assert with_rows.event_rows is not None
+    assert len(with_rows.event_rows) == sum(with_rows.coverage.events.values())
+    frames = []
+    for replay in (with_rows, plain):  # rows kept in the pass; the file read again
+        async with BundleBuilder(events=True) as builder:
+            await builder.add(replay)
+        frames.append(builder.bundle.events.collect())
+    assert frames[0].equals(frames[1])
+    # Without `events=True` the rows the analysis kept are not stored.
+    assert ReplayBundle.from_replays([with_rows]).events.collect().height == 0

@@ -263,3 +263,30 @@ def test_events_from_insights(cli_env: Fixture) -> None:
     too_many = [a for p in "abcdef" for a in ("--property", p)]
     code, _, err = run_cli(*cli_env, mock, "events", "r-new", "--source", "insights", *too_many)
     assert code == 3 and "at most 5" in err
+
+
+def test_aggregate_events_in_one_pass_for_files_and_replays(
+    cli_env: Fixture, tmp_path: Path
+) -> None:
+    # `--events` rows come from the analysis pass: a second read of a recording would go
+    # through `_iter_events`, made to fail here; Mixpanel replays (no file to read again)
+    # get their rows too.
+    monkeypatch, _ = cli_env
+    import replaykit.bundle._sink as sink
+
+    def no_second_read(_: object) -> object:
+        raise AssertionError("the recording was read a second time")
+
+    monkeypatch.setattr(sink, "_iter_events", no_second_read)
+    out = tmp_path / "b"
+    code, _, err = run_cli(
+        *cli_env, service(), "aggregate", str(SHOP), "r-new", "--out", str(out), "--events"
+    )
+    assert code == 0, err
+    from replaykit import ReplayBundle
+
+    bundle = ReplayBundle.scan(out)
+    per_replay = dict(bundle.events.group_by("replay_id").len().collect().iter_rows())
+    sessions = dict(bundle.sessions.select("replay_id", "n_events").collect().iter_rows())
+    assert set(per_replay) == {"tracelane-shop-checkout-console", "r-new"}
+    assert per_replay == sessions  # one row per decoded event, local and remote alike

@@ -36,6 +36,7 @@ from ..rrweb._model import (
     TouchMoveData,
     ViewportResizeData,
 )
+from ..rrweb._rows import event_row
 from ._actions import (
     Action,
     Coverage,
@@ -144,7 +145,11 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
 
         A mobile screenshot recording (``_mobile.py``), recognised before the first
         snapshot, is handed to a :class:`MobileAnalyzer` sharing this coverage and tape.
+        With ``AnalyzerOptions(event_rows=True)`` every event's :class:`EventRow` is kept
+        in ``event_rows`` (all tabs, before anything is dropped).
         """
+        if self.event_rows is not None:
+            self.event_rows.extend(map(event_row, chunk.events))
         if (
             self._mobile is None
             and not self.coverage.snapshots
@@ -181,6 +186,7 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
                 if not self._tabs:
                     self._seq_before_tabs = self._seq
                 child = ReplayAnalyzer(self.replay_id, self.options, effects=self.effects)
+                child.event_rows = None  # this analyzer keeps the rows of every tab
                 child.start_timestamp = self.start_timestamp  # t_ms from the replay's start
                 child._budget = self._budget  # one budget per replay, whatever its tabs
                 self._tabs[window] = child

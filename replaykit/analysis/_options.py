@@ -63,6 +63,9 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
       ``finish`` and signal detection, not waiting for input) the analysis stops with
       :class:`~replaykit.AnalysisTimeoutError`. It is checked once per chunk and every
       4,096 events, never per event. Must be positive.
+    - ``event_rows=False``: keep one compact row per decoded event
+      (:class:`~replaykit.rrweb.EventRow`, ``AnalyzedReplay.event_rows``) for the
+      bundle's events frame, taken in the same pass (about 150 bytes an event).
     """
 
     input_debounce_ms: int = 1000
@@ -85,6 +88,7 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     )
     effects: EffectConfig = msgspec.field(default_factory=EffectConfig)
     max_seconds: float | None = None
+    event_rows: bool = False
 
     def __post_init__(self) -> None:
         if self.max_seconds is not None and not self.max_seconds > 0:  # NaN fails too

@@ -18,6 +18,7 @@ import msgspec
 
 from .._errors import RecordingFormatError, ReplayFailure, UsageError
 from .._text import printable
+from ..rrweb._rows import EventRow
 from ._actions import Action, Coverage
 from ._activity import active_time
 from ._analyzer import ReplayAnalyzer
@@ -60,6 +61,10 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     and ``mixpanel_events`` the user's Mixpanel events during the replay (the events join,
     on by default in ``replays_for_user``, ``for-user``, ``aggregate`` and the distributed
     chunks; ``mixpanel_events=True`` on :meth:`MixpanelClient.analyze`).
+
+    ``event_rows`` holds one :class:`~replaykit.rrweb.EventRow` per decoded event when
+    the analyzer was asked for them (``AnalyzerOptions(event_rows=True)``): the bundle's
+    events frame, taken in the analysis pass rather than by reading the recording again.
     """
 
     replay_id: str
@@ -76,6 +81,7 @@ class AnalyzedReplay(msgspec.Struct, frozen=True, kw_only=True):
     mixpanel_events: list[JoinedEvent] = []
     events: list[dict[str, Any]] | None = None
     events_truncated: bool = False
+    event_rows: list[EventRow] | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -293,6 +299,7 @@ def finish_replay(
         mixpanel_events=list(joined),
         events=kept.events if kept is not None else None,
         events_truncated=kept.truncated if kept is not None else False,
+        event_rows=analyzer.event_rows,
     )
 
 

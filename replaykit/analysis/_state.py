@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..rrweb._dom import DomTracker
+from ..rrweb._rows import EventRow
 from ._actions import (
     Action,
     ActionKind,
@@ -121,6 +122,8 @@ class _AnalyzerState:
             else Budget(self.options.max_seconds, replay_id)
         )
         self._tab_actions: list[Action] = []
+        # One compact row per decoded event, for the bundle's events frame (opt-in).
+        self.event_rows: list[EventRow] | None = [] if self.options.event_rows else None
         self._seq_before_tabs = 0
         self._network = NetworkCollector()
         self.window_id: str | None = None

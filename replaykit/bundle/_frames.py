@@ -47,15 +47,8 @@ from ..analysis._replay import AnalyzedReplay
 from ..analysis._signal import SIGNAL_KINDS, Signal
 from ..analysis._tape import Tape
 from ..analysis._visits import PageVisit, page_visits
-from ..rrweb._model import (
-    CustomEvent,
-    Event,
-    IncrementalEvent,
-    MetaEvent,
-    MouseInteractionData,
-    PluginEvent,
-    ScrollData,
-)
+from ..rrweb._model import Event
+from ..rrweb._rows import EventRow, event_row
 from ._schema import SCHEMAS, action_count_column, signal_count_column
 
 __all__ = ["ACTIVITY_GAP_MS", "FrameBuffers", "active_ms", "day_of"]
@@ -275,13 +268,15 @@ class FrameBuffers:
         *,
         distinct_id: str | None = None,
         mixpanel_events: Iterable[MixpanelEvent] | None = None,
-        events: Iterable[Event] = (),
+        events: Iterable[Event] | None = None,
         tape: Tape | None = None,
     ) -> None:
         """Append one replay's rows to every frame.
 
         ``distinct_id`` and ``mixpanel_events`` default to the replay's own (the events
-        join of a Mixpanel replay).
+        join of a Mixpanel replay). The events frame gets ``events`` when given, else
+        the rows the analysis took in its one pass (``AnalyzedReplay.event_rows``, with
+        ``AnalyzerOptions(event_rows=True)``), else nothing.
 
         With the replay's ``tape`` (from a :class:`~replaykit.ReplayAnalyzer`), visits
         and active time follow the signal detectors' definitions (``page_visits``,
@@ -314,7 +309,10 @@ class FrameBuffers:
             if distinct_id is None:
                 distinct_id = event.distinct_id
             mp_count += 1
-        self._add_events(rid, day, start, events)
+        rows: Iterable[EventRow] = (
+            map(event_row, events) if events is not None else replay.event_rows or ()
+        )
+        self._add_events(rid, day, start, rows)
         self._add_session(replay, day, ordered, kinds, distinct_id, mp_count, active)
 
     def _add_actions(
@@ -446,39 +444,24 @@ class FrameBuffers:
         self.rows += 1
 
     def _add_events(
-        self, rid: str, day: dt.date, start: int | None, events: Iterable[Event]
+        self, rid: str, day: dt.date, start: int | None, rows: Iterable[EventRow]
     ) -> int:
         c = self.columns["events"]
         n = 0
-        for e in events:
-            ts = int(e.timestamp)
-            source = mouse = node = x = y = url = name = None
-            if isinstance(e, IncrementalEvent):
-                data = e.data
-                source = type(data).__struct_config__.tag
-                node = getattr(data, "id", None)
-                if isinstance(data, MouseInteractionData):
-                    mouse, x, y = data.type, data.x, data.y
-                elif isinstance(data, ScrollData):
-                    x, y = data.x, data.y
-            elif isinstance(e, MetaEvent):
-                url = e.data.href
-            elif isinstance(e, CustomEvent):
-                name = e.data.tag
-            elif isinstance(e, PluginEvent):
-                name = e.data.plugin
+        for row in rows:
+            ts = row.timestamp
             c["replay_id"].append(rid)
             c["day"].append(day)
             c["timestamp"].append(ts)
             c["t_ms"].append(None if start is None else ts - start)
-            c["type"].append(type(e).__struct_config__.tag)
-            c["source"].append(source)
-            c["mouse_type"].append(mouse)
-            c["node_id"].append(node)
-            c["x"].append(x)
-            c["y"].append(y)
-            c["url"].append(url)
-            c["name"].append(name)
+            c["type"].append(row.type)
+            c["source"].append(row.source)
+            c["mouse_type"].append(row.mouse_type)
+            c["node_id"].append(row.node_id)
+            c["x"].append(row.x)
+            c["y"].append(row.y)
+            c["url"].append(row.url)
+            c["name"].append(row.name)
             n += 1
         self.rows += n
         return n

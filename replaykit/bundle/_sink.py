@@ -58,8 +58,10 @@ class BundleBuilder:
     - ``batch_rows``: rows (all frames together) per batch.
     - ``spill_after_rows``: rows kept in memory before spilling starts (0: spill every
       batch; ignored without ``spill_dir``).
-    - ``events``: also decode each local recording again and keep its raw events in the
-      ``events`` frame (opt-in: it is by far the largest frame).
+    - ``events``: also fill the ``events`` frame, a row per rrweb event (opt-in: it is
+      by far the largest frame). The rows come from the analysis pass when the replays
+      were analyzed with ``AnalyzerOptions(event_rows=True)`` (as the CLI and
+      :mod:`replaykit.distributed` do); otherwise a local recording is decoded again.
 
     A replay id seen twice is not added again; ``duplicates`` counts them. Replays a
     directory scan found that are not recordings (``failure.skipped``) are counted in
@@ -137,11 +139,13 @@ class BundleBuilder:
         tape: Tape | None = None,
     ) -> FrameBuffers | None:
         """Buffer one replay; hand back the full buffers when a batch is complete."""
-        raw: Iterable[Event] = ()
-        if events is not None:
-            raw = events
-        elif self.events and replay.failure is None and os.path.isfile(replay.source):
-            raw = _iter_events(replay)
+        raw: Iterable[Event] | None = events
+        if raw is None:
+            if not self.events:
+                raw = ()
+            elif self._rereads(replay):
+                raw = _iter_events(replay)
+            # else: the rows the analysis took (`AnalyzedReplay.event_rows`), or none
         self._buffers.add(
             replay,
             distinct_id=distinct_id,
@@ -154,6 +158,16 @@ class BundleBuilder:
             return None
         full, self._buffers = self._buffers, FrameBuffers()
         return full
+
+    def _rereads(self, replay: AnalyzedReplay) -> bool:
+        # A local replay analyzed without `AnalyzerOptions(event_rows=True)`: its events
+        # frame needs a second read of the file.
+        return (
+            self.events
+            and replay.event_rows is None
+            and replay.failure is None
+            and os.path.isfile(replay.source)
+        )
 
     async def add(
         self,
@@ -169,15 +183,16 @@ class BundleBuilder:
         ``distinct_id`` names the user (default: the replay's own, else the Mixpanel
         events' user); ``mixpanel_events`` default to the replay's joined events. ``events``
         passes the replay's decoded rrweb events for the ``events`` frame; with
-        ``BundleBuilder(events=True)`` they are read again from a local ``replay.source``
-        when not given (in a worker thread, one chunk at a time). ``tape`` (the
+        ``BundleBuilder(events=True)`` and no ``events``, the rows the analysis took
+        (``AnalyzedReplay.event_rows``) are used, else a local ``replay.source`` is read
+        again (in a worker thread, one chunk at a time). ``tape`` (the
         analyzer's, when you drive a :class:`~replaykit.ReplayAnalyzer` yourself) makes
         page visits and active time the signal detectors' own.
         """
         if not self._accept(replay):
             return
         async with self._lock:
-            if events is None and self.events:
+            if events is None and self._rereads(replay):
                 # Re-reading the recording blocks: do the whole buffering off the loop.
                 full = await anyio.to_thread.run_sync(
                     self._add_now, replay, distinct_id, mixpanel_events, None, tape
@@ -253,7 +268,7 @@ def _check_empty(path: Path) -> None:
 
 
 def _iter_events(replay: AnalyzedReplay) -> Iterator[Event]:
-    # Only for `events=True` (opt-in: it reads the file again); one chunk alive at a time.
+    # `events=True` for a replay analyzed without event rows: one chunk alive at a time.
     for chunk in iter_event_chunks(replay.source, replay_id=replay.replay_id):
         yield from chunk.events
 

@@ -195,7 +195,8 @@ def aggregate_command(
     with analyzed_targets(
         split,
         mixpanel=dict(mixpanel),
-        options=AnalyzerOptions(),
+        # --events: the analysis keeps a row per event in its one pass (no second read).
+        options=AnalyzerOptions(event_rows=events),
         signals=preset if with_signals else None,
         input_format=input_format,
         max_input_bytes=max_input_mb << 20,

@@ -18,6 +18,7 @@ import msgspec
 
 from .._api import AnalyzedReplay
 from .._errors import ConfigError
+from ..analysis._options import AnalyzerOptions
 from ._console import Progress, error
 from ._runtime import config_from, iterate_gen, iterate_stage, open_client
 from ._targets import check_ids, looks_like_replay_id
@@ -109,11 +110,13 @@ def analyzed_from_mixpanel(
     on_missing_config: Callable[[ConfigError], None],
     signals: str | None = None,
     mixpanel_events: bool = False,
+    options: AnalyzerOptions | None = None,
 ) -> Generator[AnalyzedReplay, None, None]:
     """Analyze replay ids through Mixpanel for ``analyze``; close it when done with it.
 
     ``signals`` names the preset to detect frustration signals with, if any;
-    ``mixpanel_events`` joins each replay's Mixpanel events."""
+    ``mixpanel_events`` joins each replay's Mixpanel events; ``options`` are the
+    analyzer's (the same as for local recordings)."""
     try:
         config = config_from(params)
     except ConfigError as exc:
@@ -124,6 +127,7 @@ def analyzed_from_mixpanel(
         stage = mp.analyze(
             replay_ids,
             concurrency=concurrency,
+            options=options,
             signals=signals,
             mixpanel_events=mixpanel_events,
         )

@@ -183,6 +183,7 @@ def analyzed_targets(
             on_missing_config=missing_mixpanel(targets.replay_ids, failures),
             signals=signals,
             mixpanel_events=mixpanel_events,
+            options=options,
         )
     try:
         yield itertools.chain(local, remote)

@@ -23,7 +23,7 @@ import hashlib
 import os
 import socket
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -39,8 +39,7 @@ from ..analysis._replay import AnalyzedReplay, failed_replay
 from ..analysis._signal_config import SignalConfig
 from ..bundle._frames import FrameBuffers
 from ..bundle._schema import STORED_FRAMES
-from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES, iter_event_chunks
-from ..rrweb._model import Event
+from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES
 from ..sources._local import Recording
 from ..sources.mixpanel._client import ClientLimits
 from ..sources.mixpanel._config import MixpanelConfig, Timeouts
@@ -136,6 +135,8 @@ class ChunkOptions(msgspec.Struct, frozen=True, kw_only=True):
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
     fetch_concurrency: int = 4
     events: bool = False
+    """Also fill the ``events`` frame (a row per rrweb event, taken in the analysis pass;
+    local and Mixpanel replays alike)."""
     batch_rows: int = DEFAULT_CHUNK_ROWS
     mixpanel_events: bool = True
     """Mixpanel replays: join each user's Mixpanel events (``distinct_id`` and the
@@ -333,8 +334,8 @@ class _Parts:
                 for stale in frame_dir.glob(f"day=*/{pattern}"):
                     stale.unlink(missing_ok=True)
 
-    def add(self, replay: AnalyzedReplay, events: Iterator[Event] | None = None) -> None:
-        self.buffers.add(replay, events=events if events is not None else ())
+    def add(self, replay: AnalyzedReplay) -> None:
+        self.buffers.add(replay)
         self.replays += 1
         if self.buffers.rows >= self.batch_rows:
             self.flush()
@@ -376,10 +377,11 @@ def _failure(replay_id: str, source: str, exc: ReplaykitError, skipped: bool) ->
     return failed_replay(replay_id, source, ReplayFailure.of(exc, skipped=skipped))
 
 
-def _raw_events(replay: AnalyzedReplay) -> Iterator[Event]:
-    # Only with `events=True`: the recording is read a second time, one chunk alive at once.
-    for chunk in iter_event_chunks(replay.source, replay_id=replay.replay_id):
-        yield from chunk.events
+def _analyzer_options(opts: ChunkOptions) -> AnalyzerOptions | None:
+    # `events=True`: the analysis keeps a row per event in its one pass (no second read).
+    if not opts.events:
+        return opts.options
+    return msgspec.structs.replace(opts.options or AnalyzerOptions(), event_rows=True)
 
 
 async def _local_chunk(task: ChunkTask, parts: _Parts, failures: list[FailedReplay]) -> int:
@@ -392,7 +394,7 @@ async def _local_chunk(task: ChunkTask, parts: _Parts, failures: list[FailedRepl
         try:
             replay = await analyze_recording(
                 rec,
-                options=opts.options,
+                options=_analyzer_options(opts),
                 signals=signals,
                 format=opts.format,
                 max_input_bytes=opts.max_input_bytes,
@@ -402,7 +404,7 @@ async def _local_chunk(task: ChunkTask, parts: _Parts, failures: list[FailedRepl
             # found that is not a recording at all is skipped, anything else is a failure.
             skipped = not rec.explicit and isinstance(exc, RecordingFormatError)
             replay = _failure(rec.replay_id, rec.path, exc, skipped)
-        _keep(replay, parts, failures, events=opts.events)
+        _keep(replay, parts, failures)
     return size
 
 
@@ -417,20 +419,18 @@ async def _mixpanel_chunk(
     stage = client.analyze(
         replay_inputs,
         concurrency=opts.fetch_concurrency,
-        options=opts.options,
+        options=_analyzer_options(opts),
         retention_days=source.retention_days,
         signals=opts.signals,
         mixpanel_events=opts.mixpanel_events,
     )
     async with stage as replays:
         async for replay in replays:
-            _keep(replay, parts, failures, events=False)
+            _keep(replay, parts, failures)
     return counter.bytes - before
 
 
-def _keep(
-    replay: AnalyzedReplay, parts: _Parts, failures: list[FailedReplay], *, events: bool
-) -> None:
+def _keep(replay: AnalyzedReplay, parts: _Parts, failures: list[FailedReplay]) -> None:
     failure = replay.failure
     if failure is not None:
         failures.append(
@@ -445,8 +445,7 @@ def _keep(
         )
         if failure.skipped:
             return
-    reread = events and failure is None and os.path.isfile(replay.source)
-    parts.add(replay, _raw_events(replay) if reread else None)
+    parts.add(replay)
 
 
 def run_chunk(task: ChunkTask) -> ChunkStats:
@@ -503,7 +502,7 @@ def write_failed_chunk(task: ChunkTask, error: str, message: str, exit_code: int
         replay = failed_replay(
             rid, where, ReplayFailure(error=error, message=message, exit_code=exit_code)
         )
-        _keep(replay, parts, failures, events=False)
+        _keep(replay, parts, failures)
     parts.flush()
     return ChunkStats(
         chunk=task.chunk,

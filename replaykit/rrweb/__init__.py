@@ -9,6 +9,7 @@ from ._decode import DEFAULT_MAX_INPUT_BYTES, decode_events, iter_event_chunks, 
 from ._dom import DomTracker
 from ._input import DEFAULT_MAX_EVENT_BYTES
 from ._model import Event, EventChunk
+from ._rows import EventRow, event_row
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -16,7 +17,9 @@ __all__ = [
     "DomTracker",
     "Event",
     "EventChunk",
+    "EventRow",
     "decode_events",
+    "event_row",
     "iter_event_chunks",
     "sniff_format",
 ]
