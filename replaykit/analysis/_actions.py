@@ -7,12 +7,13 @@ JSON with its kind and decodes back to the right type.
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 import msgspec
 
 __all__ = [
     "ACTION_KINDS",
+    "INCREMENTAL_KEYS",
     "Action",
     "ActionDetails",
     "ActionKind",
@@ -353,6 +354,28 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
     document: int = 1
     window_id: str | None = None
     details: ActionDetails
+
+
+# The `Coverage.events` key of each incremental source (by its data Struct's name).
+INCREMENTAL_KEYS: Final = {
+    "MutationData": "incremental:mutation",
+    "MouseMoveData": "incremental:mouse_move",
+    "MouseInteractionData": "incremental:mouse_interaction",
+    "ScrollData": "incremental:scroll",
+    "ViewportResizeData": "incremental:viewport_resize",
+    "InputData": "incremental:input",
+    "TouchMoveData": "incremental:touch_move",
+    "MediaInteractionData": "incremental:media_interaction",
+    "StyleSheetRuleData": "incremental:style_sheet_rule",
+    "CanvasMutationData": "incremental:canvas_mutation",
+    "FontData": "incremental:font",
+    "LogData": "incremental:log",
+    "DragData": "incremental:drag",
+    "StyleDeclarationData": "incremental:style_declaration",
+    "SelectionData": "incremental:selection",
+    "AdoptedStyleSheetData": "incremental:adopted_style_sheet",
+    "CustomElementData": "incremental:custom_element",
+}
 
 
 class Coverage(msgspec.Struct, kw_only=True):

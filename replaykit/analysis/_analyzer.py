@@ -38,6 +38,7 @@ from ..rrweb._model import (
 )
 from ..rrweb._rows import event_row
 from ._actions import (
+    INCREMENTAL_KEYS,
     Action,
     Coverage,
     NavigationDetails,
@@ -53,26 +54,6 @@ from ._tape import (
 from ._user_events import _UserEvents
 
 __all__ = ["ReplayAnalyzer", "analyze_events"]
-
-_INCREMENTAL_NAMES = {
-    "MutationData": "incremental:mutation",
-    "MouseMoveData": "incremental:mouse_move",
-    "MouseInteractionData": "incremental:mouse_interaction",
-    "ScrollData": "incremental:scroll",
-    "ViewportResizeData": "incremental:viewport_resize",
-    "InputData": "incremental:input",
-    "TouchMoveData": "incremental:touch_move",
-    "MediaInteractionData": "incremental:media_interaction",
-    "StyleSheetRuleData": "incremental:style_sheet_rule",
-    "CanvasMutationData": "incremental:canvas_mutation",
-    "FontData": "incremental:font",
-    "LogData": "incremental:log",
-    "DragData": "incremental:drag",
-    "StyleDeclarationData": "incremental:style_declaration",
-    "SelectionData": "incremental:selection",
-    "AdoptedStyleSheetData": "incremental:adopted_style_sheet",
-    "CustomElementData": "incremental:custom_element",
-}
 
 # Plugins we know by name; events of others are counted as unknown.
 _KNOWN_PLUGIN_PREFIXES = (
@@ -343,7 +324,7 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
                 data = ev.data
                 dcls = type(data)
                 name = dcls.__name__
-                key = _INCREMENTAL_NAMES[name]
+                key = INCREMENTAL_KEYS[name]
                 cov_events[key] = cov_events.get(key, 0) + 1
                 activity.append((t, isinstance(data, _ACTIVE_SOURCES)))
                 if dcls is MutationData:

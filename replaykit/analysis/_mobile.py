@@ -47,6 +47,7 @@ from ..rrweb._model import (
     TouchMoveData,
 )
 from ._actions import (
+    INCREMENTAL_KEYS,
     Action,
     ActionDetails,
     ActionKind,
@@ -107,17 +108,6 @@ _TOUCH_DOWN = (7, 1)  # TouchStart, MouseDown (Flutter on the web)
 _TOUCH_UP = (9, 0)  # TouchEnd, MouseUp
 _TOUCH_CANCEL = 10
 _CLICK = 2
-_INCREMENTAL_KEYS = {
-    "MutationData": "incremental:mutation",
-    "MouseMoveData": "incremental:mouse_move",
-    "MouseInteractionData": "incremental:mouse_interaction",
-    "ScrollData": "incremental:scroll",
-    "ViewportResizeData": "incremental:viewport_resize",
-    "InputData": "incremental:input",
-    "TouchMoveData": "incremental:touch_move",
-    "MediaInteractionData": "incremental:media_interaction",
-    "DragData": "incremental:drag",
-}
 _ACTIVE = ("MouseMoveData", "MouseInteractionData", "TouchMoveData", "DragData", "ScrollData")
 
 
@@ -274,7 +264,7 @@ class MobileAnalyzer:
         if cls is IncrementalEvent:
             data = ev.data
             name = type(data).__name__
-            self._count(_INCREMENTAL_KEYS.get(name, "incremental:" + name))
+            self._count(INCREMENTAL_KEYS.get(name, "incremental:" + name))
             activity.append((t, name in _ACTIVE))
             if isinstance(data, MouseInteractionData):
                 self._on_interaction(t, data)

@@ -40,6 +40,20 @@ _EFFECT_TO_CLASS = {
 _NAME_KEYS = ("aria_label", "label", "text", "placeholder", "alt", "title", "name")
 
 
+# The counters a ClickEffectScore tallies click by click (besides truth/found/matched).
+_TALLIES = (
+    "classified",
+    "class_agree",
+    "undetermined",
+    "misattributed",
+    "misattributed_navigation",
+    "misattributed_error",
+    "label_agree",
+    "focus_clicks",
+    "focus_agree",
+)
+
+
 def truth_effect_class(action: Mapping[str, Any]) -> str | None:
     """A truth click's effect class: its ``effect_class``, else derived from ``effect``."""
     cls = action.get("effect_class")
@@ -179,20 +193,7 @@ def score_click_effects(
     f_items = [TruthItem(kind="click", timestamp=a.timestamp) for a in found_clicks]
     confusion: dict[str, dict[str, int]] = {}
     mismatches: list[dict[str, Any]] = []
-    counts = dict.fromkeys(
-        (
-            "classified",
-            "class_agree",
-            "undetermined",
-            "misattributed",
-            "misattributed_navigation",
-            "misattributed_error",
-            "label_agree",
-            "focus_clicks",
-            "focus_agree",
-        ),
-        0,
-    )
+    counts = dict.fromkeys(_TALLIES, 0)
     pairs = sorted(_pairs(t_items, f_items, tolerance_ms))
     for i, j in pairs:
         t_action, f_action = truth_clicks[i], found_clicks[j]
@@ -251,20 +252,7 @@ def score_click_effects(
 
 def sum_click_effects(scores: Iterable[ClickEffectScore]) -> ClickEffectScore:
     """Totals over several replays (counts and confusion summed, mismatches joined)."""
-    fields = (
-        "truth",
-        "found",
-        "matched",
-        "classified",
-        "class_agree",
-        "undetermined",
-        "misattributed",
-        "misattributed_navigation",
-        "misattributed_error",
-        "label_agree",
-        "focus_clicks",
-        "focus_agree",
-    )
+    fields = ("truth", "found", "matched", *_TALLIES)
     totals = dict.fromkeys(fields, 0)
     confusion: dict[str, dict[str, int]] = {}
     mismatches: list[dict[str, Any]] = []
