@@ -18,7 +18,7 @@ from ..analysis._options import AnalyzerOptions
 from ..bundle._bundle import MANIFEST, ReplayBundle
 from ..bundle._schema import STORED_FRAMES
 from ..bundle._sink import DEFAULT_BATCH_ROWS, collect_bundle
-from ._console import error, note
+from ._console import report_failure
 from ._mixpanel import mixpanel_events_option
 from ._rows import MAX_INT
 from ._runtime import config_from, mixpanel_options
@@ -182,14 +182,10 @@ def aggregate_command(
 
     def reported(replays: Iterator[AnalyzedReplay]) -> Iterator[AnalyzedReplay]:
         for replay in replays:
-            failure = replay.failure
-            if failure is not None:
-                if failure.skipped:
-                    note(f"skipped {replay.source}: {failure.message}")
-                else:
-                    message = failure.message.removeprefix(f"{replay.replay_id}: ")
-                    error(replay.source, message)
-                    failures.append(failure.exit_code)
+            if replay.failure is not None:
+                code = report_failure(replay.replay_id, replay.source, replay.failure)
+                if code is not None:
+                    failures.append(code)
             yield replay
 
     with analyzed_targets(
@@ -210,15 +206,7 @@ def aggregate_command(
     if bundle.directory is None:  # nothing was spilled (an empty run): write it now
         bundle.write_parquet(out_dir)
         bundle = ReplayBundle.scan(out_dir)
-    summary = _summary(bundle, out_dir)
-    if output == "json":
-        sys.stdout.write(_encoder.encode(summary).decode() + "\n")
-    else:
-        width = max(len(k) for k in summary)
-        for key, value in summary.items():
-            if isinstance(value, dict):
-                value = ", ".join(f"{k}={v}" for k, v in value.items() if v) or "-"
-            click.echo(f"{key.ljust(width)}  {value}")
+    _print_summary(_summary(bundle, out_dir), output)
     if failures:
         sys.exit(failures[0])
 
@@ -286,12 +274,9 @@ def _aggregate_parallel(
     )
     codes: list[int] = []
     for failure in summary.failures:
-        if failure.skipped:
-            note(f"skipped {failure.source}: {failure.message}")
-        else:
-            message = failure.message.removeprefix(f"{failure.replay_id}: ")
-            error(failure.source, message)
-            codes.append(failure.exit_code)
+        code = report_failure(failure.replay_id, failure.source, failure)
+        if code is not None:
+            codes.append(code)
     report = _summary(ReplayBundle.scan(out_dir), out_dir)
     report.update(
         engine=summary.engine,

@@ -20,7 +20,7 @@ from .._errors import ReplaykitError
 from ..analysis._options import AnalyzerOptions
 from ..rrweb._decode import iter_event_chunks
 from ..sources._local import LocalSource
-from ._console import error, fail, note, with_warnings
+from ._console import fail, note, report_failure, with_warnings
 from ._lazy import LazyCommand, LazyGroup
 from ._options import ClientFactory, Hooks, mixpanel_options
 from ._output import WRITERS
@@ -162,13 +162,9 @@ def analyze(
             if failure is None:
                 yield replay
                 continue
-            if failure.skipped:
-                note(f"skipped {replay.source}: {failure.message}")
-                continue
-            where = replay.replay_id if replay.source.startswith("mixpanel:") else replay.source
-            message = failure.message.removeprefix(f"{replay.replay_id}: ")
-            error(where, message)
-            failures.append(failure.exit_code)
+            code = report_failure(replay.replay_id, replay.source, failure)
+            if code is not None:
+                failures.append(code)
 
     out = sys.stdout
     with analyzed_targets(

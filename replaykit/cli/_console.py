@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import Any, NoReturn, Protocol, TextIO, TypeVar
 
 import click
 from rich.console import Console
@@ -31,12 +31,14 @@ from rich.table import Table
 from .._text import printable
 
 __all__ = [
+    "Failed",
     "Progress",
     "cli_warnings",
     "error",
     "fail",
     "line",
     "note",
+    "report_failure",
     "warn",
     "with_warnings",
     "write_table",
@@ -56,6 +58,30 @@ def error(where: str | None, message: str) -> None:
     """The failure reporter: ``replaykit: error: WHERE: MESSAGE`` on stderr, escaped."""
     prefix = f"{line(where)}: " if where else ""
     click.echo(f"replaykit: error: {prefix}{line(message)}", err=True)
+
+
+class Failed(Protocol):
+    """What :func:`report_failure` reads of a failed replay (a
+    :class:`~replaykit.ReplayFailure`, or a distributed run's ``FailedReplay``)."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def exit_code(self) -> int: ...
+    @property
+    def skipped(self) -> bool: ...
+
+
+def report_failure(replay_id: str, source: str, failure: Failed) -> int | None:
+    """The one report of a replay that failed: a skipped input (not a recording) is a
+    note, anything else an :func:`error` line. Returns the exit code the failure calls
+    for (``None`` for a skip)."""
+    if failure.skipped:
+        note(f"skipped {source}: {failure.message}")
+        return None
+    where = replay_id if source.startswith("mixpanel:") else source
+    error(where, failure.message.removeprefix(f"{replay_id}: "))
+    return failure.exit_code
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -15,7 +15,7 @@ import msgspec
 
 from .._api import AnalyzedReplay
 from .._errors import UsageError
-from ._console import Progress, error, line, with_warnings
+from ._console import Progress, line, report_failure, with_warnings
 from ._mixpanel import mixpanel_events_option, user_replays
 from ._output import WRITERS
 from ._records import iso, output_option
@@ -113,9 +113,8 @@ def for_user_command(
         for replay in source:
             if replay.failure is None:
                 yield replay
-            else:
-                failures.append(replay.failure.exit_code)
-                error(replay.replay_id, replay.failure.message)
+            elif code := report_failure(replay.replay_id, replay.source, replay.failure):
+                failures.append(code)
 
     with closing(source):  # ends the event loop thread however writing ends
         WRITERS[output](good(), sys.stdout)
@@ -235,8 +234,8 @@ def _for_user_to_dir(
             progress.step(replay.replay_id)
             if replay.failure is not None:
                 counts["failed"] += 1
-                failures.append(replay.failure.exit_code)
-                error(replay.replay_id, replay.failure.message)
+                if code := report_failure(replay.replay_id, replay.source, replay.failure):
+                    failures.append(code)
                 entries[replay.replay_id] = _index_entry(replay, None)
                 continue
             name = safe_filename(replay.replay_id).removesuffix(".json") + ".md"

@@ -19,7 +19,7 @@ import msgspec
 from .._api import AnalyzedReplay
 from .._errors import ConfigError
 from ..analysis._options import AnalyzerOptions
-from ._console import Progress, error
+from ._console import Progress, report_failure
 from ._runtime import config_from, iterate_gen, iterate_stage, open_client
 from ._targets import check_ids, looks_like_replay_id
 
@@ -77,8 +77,8 @@ def mixpanel_events(
             targets = []
             for replay in iterate_stage(portal, mp.analyze(replay_ids)):
                 if replay.failure is not None:
-                    error(replay.replay_id, replay.failure.message)
-                    failures.append(replay.failure.exit_code)
+                    if code := report_failure(replay.replay_id, replay.source, replay.failure):
+                        failures.append(code)
                 elif replay.start_timestamp is not None:
                     targets.append(replay)
             order = {rid: i for i, rid in enumerate(replay_ids)}
