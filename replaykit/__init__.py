@@ -15,43 +15,45 @@ The names here are the everyday ones. The rest live in subpackages, each with it
 :mod:`replaykit.rrweb` (decoding, the DOM mirror), :mod:`replaykit.bundle` (Polars frames
 and queries), :mod:`replaykit.mixpanel` (the Mixpanel client and its parts),
 :mod:`replaykit.errors` (every error). Blocking twins live in :mod:`replaykit.sync`; the
-command line is ``replaykit``. Mixpanel (httpx) and bundle (Polars) names load on first
-use, so ``import replaykit`` stays light.
+command line is ``replaykit``. Every name here loads on first use, so ``import
+replaykit`` takes milliseconds and loads neither Polars nor httpx until they are needed.
 """
 
 from contextlib import suppress as _suppress
 from importlib import import_module as _import_module
 from types import ModuleType as _Module
+from typing import TYPE_CHECKING
 
-from msgspec import Struct as _Struct
-
-from ._api import (
-    AnalyzedReplay,
-    ReplayFailure,
-    analyze,
-    analyze_events,
-    analyze_recording,
-    iter_actions,
-    iter_signals,
-)
-from ._errors import (
-    AnalysisTimeoutError,
-    ConfigError,
-    MixpanelError,
-    RecordingError,
-    ReplaykitError,
-    UsageError,
-)
-from .analysis._actions import Action, Coverage
-from .analysis._analyzer import ReplayAnalyzer
-from .analysis._options import AnalyzerOptions
-from .analysis._signal import Signal
-from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
-from .analysis._signal_config import SignalConfig
-from .analysis._signals import detect_signals
-from .analysis._timeline import markdown_timeline
-from .rrweb._decode import iter_event_chunks
-from .sources._local import LocalSource, Recording
+if TYPE_CHECKING:
+    from ._api import (
+        AnalyzedReplay,
+        ReplayFailure,
+        analyze,
+        analyze_events,
+        analyze_recording,
+        iter_actions,
+        iter_signals,
+    )
+    from ._errors import (
+        AnalysisTimeoutError,
+        ConfigError,
+        MixpanelError,
+        RecordingError,
+        ReplaykitError,
+        UsageError,
+    )
+    from .analysis._actions import Action, Coverage
+    from .analysis._analyzer import ReplayAnalyzer
+    from .analysis._options import AnalyzerOptions
+    from .analysis._signal import Signal
+    from .analysis._signal_config import PRESETS as SIGNAL_PRESETS
+    from .analysis._signal_config import SignalConfig
+    from .analysis._signals import detect_signals
+    from .analysis._timeline import markdown_timeline
+    from .bundle import BundleBuilder, ReplayBundle, aggregate
+    from .mixpanel import MixpanelClient, MixpanelConfig
+    from .rrweb._decode import iter_event_chunks
+    from .sources._local import LocalSource, Recording
 
 __version__ = "0.1.0"
 
@@ -88,14 +90,50 @@ __all__ = [
     "markdown_timeline",
 ]
 
-# Loaded on first use (Polars, httpx): name -> the module that defines it.
+# Every public name loads on first use (`import replaykit` itself imports nothing heavy,
+# so the command line can catch Ctrl-C from its first instant): name -> (module, name).
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "AnalyzedReplay",
+            "ReplayFailure",
+            "analyze",
+            "analyze_events",
+            "analyze_recording",
+            "iter_actions",
+            "iter_signals",
+        ),
+        "replaykit._api",
+    ),
+    **dict.fromkeys(
+        (
+            "AnalysisTimeoutError",
+            "ConfigError",
+            "MixpanelError",
+            "RecordingError",
+            "ReplaykitError",
+            "UsageError",
+        ),
+        "replaykit._errors",
+    ),
+    "Action": "replaykit.analysis._actions",
+    "Coverage": "replaykit.analysis._actions",
+    "ReplayAnalyzer": "replaykit.analysis._analyzer",
+    "AnalyzerOptions": "replaykit.analysis._options",
+    "Signal": "replaykit.analysis._signal",
+    "SignalConfig": "replaykit.analysis._signal_config",
+    "detect_signals": "replaykit.analysis._signals",
+    "markdown_timeline": "replaykit.analysis._timeline",
+    "iter_event_chunks": "replaykit.rrweb._decode",
+    "LocalSource": "replaykit.sources._local",
+    "Recording": "replaykit.sources._local",
     "BundleBuilder": "replaykit.bundle",
     "ReplayBundle": "replaykit.bundle",
     "aggregate": "replaykit.bundle",
     "MixpanelClient": "replaykit.mixpanel",
     "MixpanelConfig": "replaykit.mixpanel",
 }
+_RENAMED = {"SIGNAL_PRESETS": ("replaykit.analysis._signal_config", "PRESETS")}
 
 # Names that were public here before the public face was cut to the everyday ones: still
 # reachable (from their subpackage, on first use) so existing code keeps working.
@@ -164,7 +202,9 @@ def _public(value: object) -> object:
     """Report ``replaykit`` as the module of a public function or error class, so
     tracebacks and docs say ``replaykit.analyze``. Structs keep their defining module:
     msgspec resolves their (postponed) annotations there when it builds a decoder."""
-    if isinstance(value, type) and issubclass(value, _Struct):
+    from msgspec import Struct  # loaded by the module `value` came from anyway
+
+    if isinstance(value, type) and issubclass(value, Struct):
         return value
     if hasattr(value, "__module__") and not isinstance(value, tuple | dict):
         with _suppress(AttributeError, TypeError):
@@ -172,17 +212,11 @@ def _public(value: object) -> object:
     return value
 
 
-for _name in __all__:
-    if _name not in _LAZY:
-        _public(globals()[_name])
-del _name
-
-
 def __getattr__(name: str) -> object:
-    where = _LAZY.get(name) or _MOVED.get(name)
+    where, attribute = _RENAMED.get(name) or (_LAZY.get(name) or _MOVED.get(name), name)
     if where is None:
         raise AttributeError(f"module 'replaykit' has no attribute {name!r}")
-    value = getattr(_import_module(where), name)
+    value = getattr(_import_module(where), attribute)
     if name in _LAZY:
         _public(value)
     globals()[name] = value

@@ -53,3 +53,43 @@ def test_lazy_summaries_are_the_commands_own() -> None:
 
 def test_base_url_variable_matches_the_source() -> None:
     assert _options.BASE_URL_ENV == BASE_URL_ENV
+
+
+def test_import_replaykit_loads_nothing_heavy() -> None:
+    # Every public name loads on first use: the console script is inside its Ctrl-C guard
+    # a few milliseconds after start (issue 12: Ctrl-C in the first ~0.3 s).
+    script = (
+        "import sys, replaykit\n"
+        "print(sorted(m for m in ('msgspec', 'polars', 'httpx', 'replaykit.analysis')"
+        " if m in sys.modules))\n"
+        "replaykit.analyze\n"
+        "print('replaykit.analysis' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+@pytest.mark.parametrize("delay_s", [0.1, 0.2, 0.35])
+def test_ctrl_c_while_starting_is_one_line(delay_s: float) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replaykit", "analyze", str(SHOP), "--signals", "-o", "table"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A runner started in the background may ignore SIGINT; the child must not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+    )
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    # Interrupted (130, or killed before Python's handler existed) or already done.
+    assert proc.returncode in (0, 130, -signal.SIGINT), (proc.returncode, err)
+    if proc.returncode == 130:
+        assert err.strip().splitlines()[-1] == "replaykit: interrupted"
