@@ -145,12 +145,39 @@ def make_bomb(path: Path, inflated: int) -> None:
             fh.write(block)
 
 
+def use_bytecode() -> str:
+    """Measure what an installed package costs: ``pip install`` writes ``.pyc`` files, so
+    modules are not compiled on each start. Where ``PYTHONDONTWRITEBYTECODE`` is set (as
+    on this project's machines), the children get a bytecode cache outside the tree
+    (``PYTHONPYCACHEPREFIX``), filled once, untimed."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") and sys.pycache_prefix is None:
+        return "as installed (.pyc files beside the modules)"
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    prefix = CACHE / "pycache"
+    os.environ["PYTHONPYCACHEPREFIX"] = str(prefix)
+    package = ROOT / "replaykit"
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(package)], capture_output=True, check=False
+    )
+    for warm in (["--help"], ["analyze", "--help"]):  # the dependencies' modules too
+        subprocess.run(replaykit_cmd(*warm), capture_output=True, check=False)
+    return f"compiled once into {prefix} (PYTHONDONTWRITEBYTECODE was set; see --no-bytecode)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds per comparison")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="measure as this shell is set up even if PYTHONDONTWRITEBYTECODE is set "
+        "(every module compiled on every start)",
+    )
     args = parser.parse_args(argv)
     results: dict[str, float | None] = {}
+    if not args.no_bytecode:
+        print(f"== bytecode: {use_bytecode()}")
 
     print("== start-up (best of 5)")
     results["replaykit --help s"] = best_of(replaykit_cmd("--help"))
