@@ -15,6 +15,7 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplayFailure, ReplaykitError
+from ._gc import gc_paused
 from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer
 from .analysis._options import AnalyzerOptions
@@ -125,6 +126,76 @@ async def iter_actions(
                 yield action
 
 
+def analyze_file(
+    recording: Recording | PathArg,
+    *,
+    options: AnalyzerOptions | None = None,
+    signals: SignalsArg = False,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    keep_events: bool = False,
+    max_kept_events: int = DEFAULT_MAX_KEPT_EVENTS,
+) -> AnalyzedReplay:
+    """:func:`analyze_recording` on the calling thread: decode and analyze in one loop, no
+    event loop and no thread hop (the blocking API's path: nothing else waits its turn)."""
+    rec = _as_recording(recording)
+    kept = raw_events_of(rec.path, max_kept_events) if keep_events else None
+    analyzer = ReplayAnalyzer(rec.replay_id, options)
+    actions: list[Action] = []
+    chunks = _chunks(rec, format, max_input_bytes)
+    try:
+        # One collector pause for the whole walk (see `analysis.analyze_events`): nothing
+        # else runs on this thread, and collections between chunks re-scan the mirror.
+        with gc_paused():
+            while (chunk := next(chunks, None)) is not None:
+                actions.extend(analyzer.feed(chunk))
+                del chunk  # before the next decode: two decoded chunks never live at once
+            actions.extend(analyzer.finish())
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return finish_replay(
+        analyzer, actions, source=rec.path, signals=_signal_choice(signals), kept=kept
+    )
+
+
+def analyze_files(
+    paths: PathArg | Sequence[PathArg] | LocalSource,
+    *,
+    options: AnalyzerOptions | None = None,
+    signals: SignalsArg = False,
+    format: str = "auto",
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    on_error: Literal["raise", "record"] = "raise",
+    keep_events: bool = False,
+) -> Iterator[AnalyzedReplay]:
+    """:func:`analyze` on the calling thread, one recording after another."""
+    source = paths if isinstance(paths, LocalSource) else LocalSource(paths)
+    for rec in source.recordings():
+        try:
+            result = analyze_file(
+                rec,
+                options=options,
+                signals=signals,
+                format=format,
+                max_input_bytes=max_input_bytes,
+                keep_events=keep_events,
+            )
+        except ReplaykitError as exc:
+            if on_error == "raise":
+                raise
+            result = _failure_of(rec, exc)
+        yield result
+
+
+def _failure_of(rec: Recording, exc: ReplaykitError) -> AnalyzedReplay:
+    # A file a directory scan found that is not a recording at all is skipped; anything
+    # else is a failure of that replay.
+    skipped = not rec.explicit and isinstance(exc, RecordingFormatError)
+    return failed_replay(rec.replay_id, rec.path, ReplayFailure.of(exc, skipped=skipped))
+
+
 async def analyze_recording(
     recording: Recording | PathArg,
     *,
@@ -217,8 +288,7 @@ async def analyze(
         except ReplaykitError as exc:
             if on_error == "raise":
                 raise
-            skipped = not rec.explicit and isinstance(exc, RecordingFormatError)
-            result = failed_replay(rec.replay_id, rec.path, ReplayFailure.of(exc, skipped=skipped))
+            result = _failure_of(rec, exc)
         yield result
 
 

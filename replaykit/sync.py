@@ -1,7 +1,8 @@
 """Blocking wrappers for scripts and notebooks without an event loop.
 
-Each call runs the async API on one event loop in a helper thread (an anyio blocking
-portal) and hands back coarse items: whole analyzed replays, never single events.
+Local files are analyzed on the calling thread (no event loop: nothing would run beside
+it). Mixpanel calls run the async API on one event loop in a helper thread (an anyio
+blocking portal). Both hand back coarse items: whole analyzed replays, never single events.
 :class:`MixpanelClient` is the blocking Mixpanel client: one loop and one connection
 pool for all of its calls.
 
@@ -22,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from . import _api
@@ -50,11 +51,6 @@ __all__ = ["MixpanelClient", "actions", "analyze", "analyze_recording", "signals
 T = TypeVar("T")
 
 
-def _iterate(make: Callable[[], Any]) -> Iterator[Any]:
-    with start_blocking_portal() as portal:
-        yield from iterate_gen(portal, make())
-
-
 def analyze(
     paths: _api.PathArg | Sequence[_api.PathArg] | LocalSource,
     *,
@@ -65,17 +61,18 @@ def analyze(
     on_error: Literal["raise", "record"] = "raise",
     keep_events: bool = False,
 ) -> Iterator[_api.AnalyzedReplay]:
-    """Blocking twin of :func:`replaykit.analyze`: yields one analyzed replay at a time."""
-    return _iterate(
-        lambda: _api.analyze(
-            paths,
-            options=options,
-            signals=signals,
-            format=format,
-            max_input_bytes=max_input_bytes,
-            on_error=on_error,
-            keep_events=keep_events,
-        )
+    """Blocking twin of :func:`replaykit.analyze`: yields one analyzed replay at a time.
+
+    Runs on the calling thread (decoding and analysis in one loop): local files need no
+    event loop, and a thread hop per chunk would only add wall time."""
+    return _api.analyze_files(
+        paths,
+        options=options,
+        signals=signals,
+        format=format,
+        max_input_bytes=max_input_bytes,
+        on_error=on_error,
+        keep_events=keep_events,
     )
 
 
@@ -89,21 +86,16 @@ def analyze_recording(
     keep_events: bool = False,
     max_kept_events: int = _api.DEFAULT_MAX_KEPT_EVENTS,
 ) -> _api.AnalyzedReplay:
-    """Blocking twin of :func:`replaykit.analyze_recording`."""
-
-    async def run() -> _api.AnalyzedReplay:
-        return await _api.analyze_recording(
-            recording,
-            options=options,
-            signals=signals,
-            format=format,
-            max_input_bytes=max_input_bytes,
-            keep_events=keep_events,
-            max_kept_events=max_kept_events,
-        )
-
-    with start_blocking_portal() as portal:
-        return call(portal, run)
+    """Blocking twin of :func:`replaykit.analyze_recording` (on the calling thread)."""
+    return _api.analyze_file(
+        recording,
+        options=options,
+        signals=signals,
+        format=format,
+        max_input_bytes=max_input_bytes,
+        keep_events=keep_events,
+        max_kept_events=max_kept_events,
+    )
 
 
 def actions(
