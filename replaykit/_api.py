@@ -15,9 +15,8 @@ import anyio
 import msgspec
 
 from ._errors import RecordingFormatError, ReplayFailure, ReplaykitError
-from ._gc import gc_paused
 from .analysis._actions import Action, Coverage
-from .analysis._analyzer import ReplayAnalyzer
+from .analysis._analyzer import ReplayAnalyzer, run_analyzer
 from .analysis._options import AnalyzerOptions
 from .analysis._replay import (
     DEFAULT_MAX_KEPT_EVENTS,
@@ -78,6 +77,12 @@ def _chunks(recording: Recording, format: str, max_input_bytes: int) -> Iterator
     )
 
 
+def _close(chunks: Iterator[EventChunk]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()  # release the file now, not when the generator is collected
+
+
 async def _analyze_stream(
     recording: Recording,
     analyzer: ReplayAnalyzer,
@@ -101,9 +106,7 @@ async def _analyze_stream(
         if tail:
             yield tail
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()  # release the file now, not when the generator is collected
+        _close(chunks)
 
 
 async def iter_actions(
@@ -141,20 +144,11 @@ def analyze_file(
     rec = _as_recording(recording)
     kept = raw_events_of(rec.path, max_kept_events) if keep_events else None
     analyzer = ReplayAnalyzer(rec.replay_id, options)
-    actions: list[Action] = []
     chunks = _chunks(rec, format, max_input_bytes)
     try:
-        # One collector pause for the whole walk (see `analysis.analyze_events`): nothing
-        # else runs on this thread, and collections between chunks re-scan the mirror.
-        with gc_paused():
-            while (chunk := next(chunks, None)) is not None:
-                actions.extend(analyzer.feed(chunk))
-                del chunk  # before the next decode: two decoded chunks never live at once
-            actions.extend(analyzer.finish())
+        actions = run_analyzer(analyzer, chunks)
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        _close(chunks)
     return finish_replay(
         analyzer, actions, source=rec.path, signals=_signal_choice(signals), kept=kept
     )

@@ -53,7 +53,7 @@ from ._tape import (
 )
 from ._user_events import _UserEvents
 
-__all__ = ["ReplayAnalyzer", "analyze_events"]
+__all__ = ["ReplayAnalyzer", "analyze_events", "run_analyzer"]
 
 # Plugins we know by name; events of others are counted as unknown.
 _KNOWN_PLUGIN_PREFIXES = (
@@ -423,23 +423,32 @@ class ReplayAnalyzer(_PageEvents, _UserEvents):
         events[key] = events.get(key, 0) + 1
 
 
-def analyze_events(
-    chunks: Iterable[EventChunk], replay_id: str = "replay", options: AnalyzerOptions | None = None
-) -> tuple[list[Action], Coverage]:
-    """Analyze a whole replay synchronously; returns its actions and coverage."""
-    # The whole run is one collector pause: decoded events and the DOM mirror hold no
-    # cycles, so reference counting frees them, and no collection re-scans the mirror
-    # between chunks (about a tenth of the run on mutation-heavy recordings). The mirror
-    # is dropped before the pause ends. (The async API pauses only inside decoding and
-    # `feed`, so other tasks on the loop never run long without the collector.)
+def run_analyzer(analyzer: ReplayAnalyzer, chunks: Iterable[EventChunk]) -> list[Action]:
+    """Feed ``analyzer`` every chunk, then finish it; returns all its actions.
+
+    The whole run is one collector pause: decoded events and the DOM mirror hold no
+    cycles, so reference counting frees them, and no collection re-scans the mirror
+    between chunks (about a tenth of the run on mutation-heavy recordings). For callers
+    with nothing else to run on their thread; the async API pauses only inside decoding
+    and ``feed``, so other tasks on the loop never run long without the collector.
+    """
     with gc_paused():
-        analyzer = ReplayAnalyzer(replay_id, options)
         actions: list[Action] = []
         iterator = iter(chunks)
         while (chunk := next(iterator, None)) is not None:
             actions.extend(analyzer.feed(chunk))
             del chunk  # before the next decode: two decoded chunks never live at once
         actions.extend(analyzer.finish())
+    return actions
+
+
+def analyze_events(
+    chunks: Iterable[EventChunk], replay_id: str = "replay", options: AnalyzerOptions | None = None
+) -> tuple[list[Action], Coverage]:
+    """Analyze a whole replay synchronously; returns its actions and coverage."""
+    with gc_paused():  # the mirror is dropped before the pause ends
+        analyzer = ReplayAnalyzer(replay_id, options)
+        actions = run_analyzer(analyzer, chunks)
         coverage = analyzer.coverage
         del analyzer
     return actions, coverage
