@@ -17,6 +17,7 @@ import msgspec
 from ._errors import RecordingFormatError, ReplayFailure, ReplaykitError
 from .analysis._actions import Action, Coverage
 from .analysis._analyzer import ReplayAnalyzer, run_analyzer
+from .analysis._analyzer import analyze_events as analyze_chunks
 from .analysis._options import AnalyzerOptions
 from .analysis._replay import (
     DEFAULT_MAX_KEPT_EVENTS,
@@ -142,7 +143,7 @@ def analyze_file(
     """:func:`analyze_recording` on the calling thread: decode and analyze in one loop, no
     event loop and no thread hop (the blocking API's path: nothing else waits its turn)."""
     rec = _as_recording(recording)
-    kept = raw_events_of(rec.path, max_kept_events) if keep_events else None
+    kept = raw_events_of(rec.path, max_kept_events, max_input_bytes) if keep_events else None
     analyzer = ReplayAnalyzer(rec.replay_id, options)
     chunks = _chunks(rec, format, max_input_bytes)
     try:
@@ -209,7 +210,7 @@ async def analyze_recording(
     """
     rec = _as_recording(recording)
     kept = (
-        await anyio.to_thread.run_sync(raw_events_of, rec.path, max_kept_events)
+        await anyio.to_thread.run_sync(raw_events_of, rec.path, max_kept_events, max_input_bytes)
         if keep_events
         else None
     )
@@ -324,8 +325,6 @@ def analyze_events(
     - Decoded :class:`~replaykit.EventChunk` s (e.g. from
       :func:`~replaykit.iter_event_chunks`): returns ``(actions, coverage)``, as before.
     """
-    from .analysis._analyzer import analyze_events as analyze_chunks
-
     raw = isinstance(events, bytes | str) or (
         isinstance(events, list) and all(isinstance(e, dict) for e in events[:1])
     )
@@ -335,10 +334,7 @@ def analyze_events(
     if isinstance(data, list):
         data = msgspec.json.encode(data)
     analyzer = ReplayAnalyzer(replay_id, options)
-    actions: list[Action] = []
-    for chunk in iter_event_chunks(data, replay_id=replay_id):
-        actions.extend(analyzer.feed(chunk))
-    actions.extend(analyzer.finish())
+    actions = run_analyzer(analyzer, iter_event_chunks(data, replay_id=replay_id))
     kept: RawEvents | None = None
     if keep_events and isinstance(events, list):
         kept = RawEvents(max_kept_events)

@@ -100,3 +100,22 @@ def test_a_long_compact_line_is_cut_between_elements(monkeypatch: pytest.MonkeyP
     cut_off = data[: len(data) - 30]
     chunks = list(iter_event_chunks(cut_off))
     assert chunks[-1].truncated
+
+
+@pytest.mark.anyio
+async def test_keep_events_reads_under_the_input_cap(tmp_path: Path) -> None:
+    # `keep_events` needs the recording's text itself; it is read through the decoder's
+    # capped inflater, so a bomb stops at the cap instead of being inflated whole.
+    import replaykit
+    from replaykit.analysis._replay import raw_events_from
+
+    bomb = tmp_path / "bomb.json.gz"
+    _gzip_file(bomb, b"[", b" " * 4096, 8 << 20)
+    with pytest.raises(RecordingTooLargeError):
+        await replaykit.analyze_recording(bomb, keep_events=True, max_input_bytes=1 << 20)
+    with pytest.raises(RecordingTooLargeError):
+        raw_events_from(bomb.read_bytes(), "memory", max_input_bytes=1 << 20)
+    events = [{"type": 4, "timestamp": 1, "data": {"href": "https://x.test/"}}]
+    small = zlib.compress(json.dumps(events).encode())
+    kept = raw_events_from(small, "memory")
+    assert kept.events == events and not kept.truncated

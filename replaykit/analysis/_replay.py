@@ -10,7 +10,6 @@ results the same way. :class:`RawEvents` keeps a bounded copy of the raw events 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -18,6 +17,8 @@ import msgspec
 
 from .._errors import RecordingFormatError, ReplayFailure, UsageError
 from .._text import printable
+from ..rrweb._decode import DEFAULT_MAX_INPUT_BYTES
+from ..rrweb._input import read_whole
 from ..rrweb._rows import EventRow
 from ._actions import Action, Coverage
 from ._activity import active_time
@@ -216,26 +217,31 @@ class RawEvents:
         self.events.extend(kept)
 
 
-def raw_events_of(path: str, limit: int = DEFAULT_MAX_KEPT_EVENTS) -> RawEvents:
+def raw_events_of(
+    path: str,
+    limit: int = DEFAULT_MAX_KEPT_EVENTS,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> RawEvents:
     """The raw events of a local recording (see :func:`raw_events_from`)."""
-    with open(path, "rb") as f:
-        return raw_events_from(f.read(), path, limit)
+    return _raw_events(read_whole(path, max_input_bytes, path), path, limit)
 
 
-def raw_events_from(data: bytes, where: str, limit: int = DEFAULT_MAX_KEPT_EVENTS) -> RawEvents:
+def raw_events_from(
+    data: bytes,
+    where: str,
+    limit: int = DEFAULT_MAX_KEPT_EVENTS,
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> RawEvents:
     """Raw events from a recording's bytes: a JSON array, NDJSON or an ``{"events":
-    [...]}`` wrapper, gzip- or zlib-compressed or not. Formats that need replaykit's
-    decoder to mean anything (rrweb packer strings, PostHog compressed events) raise
-    :class:`~replaykit.RecordingFormatError`."""
-    import gzip
-    import zlib
+    [...]}`` wrapper, gzip- or zlib-compressed or not, read under the decoder's input cap
+    (:class:`~replaykit.RecordingTooLargeError` past it, raw or inflated). Formats that
+    need replaykit's decoder to mean anything (rrweb packer strings, PostHog compressed
+    events) raise :class:`~replaykit.RecordingFormatError`."""
+    return _raw_events(read_whole(data, max_input_bytes, where), where, limit)
 
+
+def _raw_events(data: bytes, where: str, limit: int) -> RawEvents:
     keeper = RawEvents(limit)
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    elif data[:1] == b"\x78":
-        with contextlib.suppress(zlib.error):
-            data = zlib.decompress(data)
     try:
         value: Any = msgspec.json.decode(data)
     except msgspec.DecodeError:

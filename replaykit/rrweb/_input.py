@@ -23,8 +23,15 @@ from .._errors import (
     UsageError,
 )
 from ._json import _BOM, _GZIP_MAGIC, _HEAD_BYTES, _NON_WS
+from ._sniff import _is_zlib
 
-__all__ = ["BLOCK_BYTES", "DEFAULT_MAX_EVENT_BYTES", "ElementGuard", "open_source"]
+__all__ = [
+    "BLOCK_BYTES",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "ElementGuard",
+    "open_source",
+    "read_whole",
+]
 
 BLOCK_BYTES = 1 << 20
 """Bytes read per step; blocks are cut at the last newline, so a block holds whole lines."""
@@ -189,6 +196,26 @@ def open_source(
 
 def _noop() -> None:
     return None
+
+
+def read_whole(source: object, cap: int, replay_id: str | None = None) -> bytes:
+    """All of `source` (bytes, a path or a binary stream) as bytes, gzip/zlib inflated,
+    under the same caps as decoding: `cap` on the raw and on the inflated bytes, so a
+    compression bomb stops early. For callers that need the text itself (the raw events
+    ``keep_events`` keeps); decoding streams instead."""
+    pieces, close = open_source(source, cap, replay_id)
+    try:
+        head = _read_head(pieces)
+        reader: _Pieces = pieces
+        if head[:2] == _GZIP_MAGIC or _is_zlib(head):
+            kind = "gzip" if head[:2] == _GZIP_MAGIC else "zlib"
+            reader, head = _Inflater(head, pieces, kind, cap, replay_id), b""
+        parts = [head]
+        while piece := reader.read():
+            parts.append(piece)
+        return b"".join(parts)
+    finally:
+        close()
 
 
 def _read_head(pieces: _Pieces) -> bytes:
