@@ -85,6 +85,9 @@ class Walk:
         self._resign_call = resign
         self._resign_lock = anyio.Lock()
         self.resigns = 0
+        # The signature that has served a file: a renewed one refused before it served any
+        # is "fresh and refused", whichever concurrent request sees the 403.
+        self._proven: SignedReplay | None = None
         self.files = 0
         self.truncated = False
         self._changed = anyio.Event()
@@ -149,7 +152,6 @@ class Walk:
 
     async def _file(self, index: int, retention: int) -> _Outcome:
         attempt = 0
-        renewed_for_me = False
         while True:
             try:
                 signed = await self._current()
@@ -170,6 +172,8 @@ class Walk:
             )
             if failure is None and status == 200:
                 if not await anyio.to_thread.run_sync(_cut_short, body):
+                    if self.signed is signed:
+                        self._proven = signed
                     return body
                 # Closed mid-body with no length to check against: only the JSON shows it.
                 failure = "body cut short (incomplete JSON)"
@@ -178,9 +182,9 @@ class Walk:
             if failure is None and status == 403:
                 if self.signed is not signed:
                     continue  # another request renewed the signature meanwhile
-                if renewed_for_me or self.resigns >= MAX_RESIGNS:
+                fresh = self.resigns > 0 and self._proven is not signed
+                if fresh or self.resigns >= MAX_RESIGNS:
                     return self._expired()
-                renewed_for_me = True
                 try:
                     await self._renew(signed)
                 except MixpanelError as exc:
